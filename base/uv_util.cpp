@@ -1,0 +1,79 @@
+#include "base/uv_util.h"
+
+#include <string>
+
+namespace assas {
+
+Status uv_status(int rc, std::string_view context) {
+  if (rc >= 0) {
+    return Status::ok();
+  }
+  std::string message(context);
+  message += ": ";
+  message += uv_strerror(rc);
+  StatusCode code = StatusCode::kIoError;
+  switch (rc) {
+    case UV_ECONNREFUSED:
+    case UV_ECONNRESET:
+    case UV_ETIMEDOUT:
+    case UV_EHOSTUNREACH:
+    case UV_ENETUNREACH:
+    case UV_EPIPE:
+    case UV_ECONNABORTED:
+    case UV_EOF:
+      code = StatusCode::kUnavailable;
+      break;
+    case UV_ENOENT:
+      code = StatusCode::kNotFound;
+      break;
+    case UV_EACCES:
+    case UV_EPERM:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case UV_ENOSPC:
+    case UV_EMFILE:
+    case UV_ENFILE:
+    case UV_ENOMEM:
+      code = StatusCode::kResourceExhausted;
+      break;
+    case UV_EINVAL:
+    case UV_EADDRINUSE:
+    case UV_EADDRNOTAVAIL:
+      code = StatusCode::kInvalidArgument;
+      break;
+    default:
+      break;
+  }
+  return {code, std::move(message)};
+}
+
+void HandleCloser::close(uv_handle_t* handle) {
+  if (uv_is_closing(handle) != 0) {
+    return;
+  }
+  handle->data = this;
+  ++pending_;
+  uv_close(handle, &HandleCloser::on_close);
+}
+
+void HandleCloser::when_closed(Done done, void* owner) {
+  done_ = done;
+  owner_ = owner;
+  maybe_done();
+}
+
+void HandleCloser::on_close(uv_handle_t* handle) noexcept {
+  auto* self = static_cast<HandleCloser*>(handle->data);
+  --self->pending_;
+  self->maybe_done();
+}
+
+void HandleCloser::maybe_done() {
+  if (pending_ == 0 && done_ != nullptr) {
+    Done done = done_;
+    done_ = nullptr;
+    done(owner_);  // may free this closer's owner, and so this closer: touch nothing after
+  }
+}
+
+}  // namespace assas
