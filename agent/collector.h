@@ -1,0 +1,45 @@
+#pragma once
+
+// What every collector implements (collectors/ holds the implementations; agent/ never names one).
+// Loop thread only.
+//
+// The durability contract: a collector never persists its own position. It pushes events with the
+// position after each; the pipeline writes them to the disk buffer, and the checkpoint store
+// records a position only once the events before it are durable there. At start-up the collector
+// is handed the positions to resume from (checkpoint file merged with what the buffer holds).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "agent/event.h"
+#include "agent/event_sink.h"
+#include "base/status.h"
+
+namespace assas::agent {
+
+// Why a collector is paused. Pauses are counted per reason, so that "buffer full" and "pipeline
+// busy" cannot lift each other.
+enum class PauseReason : uint8_t { kPipelineBusy = 0, kBufferFull = 1, kShutdown = 2 };
+inline constexpr int kPauseReasonCount = 3;
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual const std::string& name() const = 0;
+  // Starts reading. positions holds the durable position of every source known from earlier runs
+  // (all collectors' sources: pick yours by source_id).
+  virtual Status start(EventSink& sink, const PositionMap& positions) = 0;
+  virtual void pause(PauseReason why) = 0;
+  virtual void resume(PauseReason why) = 0;
+  // Events up to position in source_id are durable. Informational (e.g. to let go of a rotated
+  // file once all of it is durable); the checkpoint itself is persisted by the pipeline.
+  virtual void on_durable(const std::string& source_id, const SourcePosition& position) {
+    (void)source_id;
+    (void)position;
+  }
+  // Closes every handle; on_closed runs exactly once, after which the collector may be destroyed.
+  virtual void close(std::function<void()> on_closed) = 0;
+};
+
+}  // namespace assas::agent

@@ -1,0 +1,59 @@
+#pragma once
+
+// What the agent's shipper drives: an Output sends buffered batches to a receiver and reports back
+// what the receiver has durably stored. transport/ implements it (the native assas protocol now;
+// syslog and RELP later) and never sees agent types, so the shipper speaks to it in these terms.
+//
+// The contract, all on the loop thread:
+//   - start(listener): connect (and keep reconnecting with backoff) in the background.
+//   - listener.on_connected(stored_upto): a session is up; the receiver already holds every batch
+//     with seq <= stored_upto of this stream. The shipper (re)sends from the first batch after it.
+//   - can_send() / send(batch): send only while can_send() is true (credits from the receiver).
+//   - listener.on_acked(upto): the receiver durably stored every batch with seq <= upto.
+//   - listener.on_writable(): can_send() may have become true again.
+//   - listener.on_disconnected(why): the session is gone; whatever was sent and not acknowledged
+//     must be sent again after the next on_connected.
+//   - close(on_closed): stop, close handles; on_closed runs exactly once, after which the output
+//     may be destroyed.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "transport/protocol/compression.h"
+
+namespace assas::transport {
+
+// One buffered batch as it goes on the wire.
+struct OutgoingBatch {
+  uint64_t seq = 0;
+  uint32_t event_count = 0;
+  uint32_t raw_size = 0;  // size before compression
+  Codec codec = Codec::kZstd;
+  // The compressed batch payload (transport/protocol/batch_codec.h before compression). Shared
+  // with the disk buffer's cache, never modified.
+  std::shared_ptr<const std::string> payload;
+};
+
+class OutputListener {
+ public:
+  virtual ~OutputListener() = default;
+  virtual void on_connected(uint64_t stored_upto) = 0;
+  virtual void on_acked(uint64_t upto) = 0;
+  virtual void on_writable() = 0;
+  virtual void on_disconnected(const Status& why) = 0;
+};
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  virtual const std::string& name() const = 0;
+  virtual Status start(OutputListener& listener) = 0;
+  virtual bool can_send() const = 0;
+  virtual void send(OutgoingBatch batch) = 0;
+  virtual void close(std::function<void()> on_closed) = 0;
+};
+
+}  // namespace assas::transport
