@@ -99,7 +99,8 @@ std::string kv(std::string_view key, double value) {
   return kv(key, std::string_view(buf));
 }
 
-void write(Level level, std::string_view message, std::initializer_list<std::string> fields) {
+void write_fields(Level level, std::string_view message,
+                  std::initializer_list<std::string> fields) {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
   tm utc{};

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace assas::log {
 
@@ -28,7 +29,14 @@ std::string kv(std::string_view key, int value);
 std::string kv(std::string_view key, unsigned value);
 std::string kv(std::string_view key, double value);
 
-void write(Level level, std::string_view message, std::initializer_list<std::string> fields = {});
+void write_fields(Level level, std::string_view message,
+                  std::initializer_list<std::string> fields);
+
+// write(level, "sentence", kv(...), kv(...)): the fields are strings made by kv().
+template <typename... Fields>
+void write(Level level, std::string_view message, Fields&&... fields) {
+  write_fields(level, message, {std::string(std::forward<Fields>(fields))...});
+}
 
 }  // namespace assas::log
 
