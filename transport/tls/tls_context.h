@@ -1,0 +1,43 @@
+#pragma once
+
+// An OpenSSL SSL_CTX configured the one way Assas allows for its native protocol: TLS 1.3 only,
+// peer verification always on (there is no switch to turn it off), the CA from the config, and
+// this end's certificate and key. A key file readable by group or others is refused with an error
+// that says how to fix it (chmod 600), as ssh does. Errors name the file and OpenSSL's reason.
+//
+// Immutable after creation; shared by the sessions made from it.
+
+#include <openssl/ssl.h>
+
+#include <memory>
+
+#include "base/status.h"
+#include "transport/tls/tls_config.h"
+
+namespace assas::transport {
+
+class TlsContext {
+ public:
+  // Client: verifies the server certificate against config.ca and its name (set per session).
+  static Result<std::shared_ptr<TlsContext>> make_client(const TlsConfig& config);
+  // Server: requires and verifies a client certificate signed by config.ca.
+  static Result<std::shared_ptr<TlsContext>> make_server(const TlsConfig& config);
+
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  SSL_CTX* native() const { return ctx_; }
+  bool is_server() const { return server_; }
+
+ private:
+  TlsContext(SSL_CTX* ctx, bool server) : ctx_(ctx), server_(server) {}
+  SSL_CTX* ctx_;
+  bool server_;
+};
+
+// The drained OpenSSL error queue as one message ("context: reason; reason"), after a failed call.
+// Call ERR_clear_error() before the OpenSSL call whose failure you report.
+Status openssl_status(StatusCode code, std::string_view context);
+
+}  // namespace assas::transport
