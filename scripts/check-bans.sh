@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Calls we do not allow outside the one place that wraps them, each with its reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+ban() {  # pattern, allowed-file-regex, reason
+  local hits
+  hits=$(git grep -nE "$1" -- '*.cpp' '*.h' ':!tests/' | grep -vE "^($2):" || true)
+  if [ -n "$hits" ]; then
+    echo "banned: $3"; echo "$hits" | sed 's/^/  /'; status=1
+  fi
+}
+ban 'ZSTD_decompress\(' '^$' \
+  'ZSTD_decompress trusts the frame; use Decompressor (bounded by the declared size)'
+ban 'SSL_VERIFY_NONE' '^$' 'TLS verification is never switched off'
+ban 'std::thread' 'agent/worker\.(h|cpp)' 'threads live in agent/worker only'
+ban '[^_a-z]uv_run\(' '(agent|ingest)/main\.cpp' 'uv_run only in main, never inside a callback'
+ban 'std::regex' '^$' 'std::regex is slow and recurses on long lines; use PCRE2'
+exit $status
