@@ -1,0 +1,66 @@
+#pragma once
+
+// The bytes of a disk-buffer segment file (docs/protocol.md, "Disk buffer format"). Pure
+// functions, no I/O: the writer, the recovery scanner, the disk reader and the fuzz target share
+// them. Everything decoded here may come from a damaged or hostile file, so lengths are bounded
+// before anything is allocated and every field is checked.
+//
+//   segment = header record*
+//   header  = "ASSASSEG" u32 version
+//   record  = u32 magic | u32 body length | u32 masked CRC32C(body) | body
+//   body    = u64 seq | u32 event_count | u32 raw_size | u8 codec
+//             | varint count | count × (bytes source_id, varint offset, bytes token) | payload
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "agent/buffer/buffer_record.h"
+#include "base/status.h"
+
+namespace assas::agent::segment_format {
+
+inline constexpr std::string_view kSegmentMagic = "ASSASSEG";
+inline constexpr uint32_t kSegmentVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 12;
+inline constexpr uint32_t kRecordMagic = 0x52534141;  // "AASR" little-endian on disk
+inline constexpr size_t kRecordHeaderSize = 12;
+// A batch is far smaller; anything longer is a damaged length field, refused before allocating.
+inline constexpr uint32_t kMaxBodyBytes = 64U << 20;
+inline constexpr size_t kMaxPositions = 1U << 20;
+inline constexpr size_t kMaxIdBytes = 64U << 10;
+
+std::string encode_segment_header();
+// OK when the first kSegmentHeaderSize bytes are our magic and version.
+Status check_segment_header(std::string_view bytes);
+
+// Size of encode_record(record), computed without copying the payload.
+size_t encoded_record_size(const BufferRecord& record);
+// The whole framed record: header and body.
+std::string encode_record(const BufferRecord& record);
+// Parses a body whose CRC was already verified; kCorruption on malformed fields.
+Result<BufferRecord> decode_record_body(std::string_view body);
+
+enum class FrameCheck {
+  kOk,         // a complete record whose CRC and body verify
+  kTruncated,  // the bytes end inside the header or the body (a torn write, at a file's end)
+  kCorrupt,    // bad magic, impossible length, CRC mismatch or malformed body
+};
+
+struct FrameResult {
+  FrameCheck check = FrameCheck::kCorrupt;
+  size_t frame_bytes = 0;   // header + body, when kOk
+  std::string_view body;    // into the input, when kOk
+  const char* why = "";     // a short reason, for the recovery report
+};
+
+// Checks the record that starts at data[0] (data may run on past it).
+FrameResult check_frame(std::string_view data);
+
+// "<20-digit seq>.seg", so that names sort in seq order.
+std::string segment_file_name(uint64_t first_seq);
+// true (and first_seq) for names segment_file_name() makes; false for anything else.
+bool parse_segment_file_name(std::string_view name, uint64_t& first_seq);
+
+}  // namespace assas::agent::segment_format

@@ -1,0 +1,57 @@
+#include "agent/buffer/stream_id_file.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string_view>
+
+#include "base/file_util.h"
+#include "base/log.h"
+
+namespace assas::agent {
+
+Result<uint64_t> load_or_create_stream_id(const std::string& dir, bool had_segments) {
+  std::string path = dir + "/stream_id";
+  Result<std::string> text = read_file(path, 64);
+  if (text.is_ok()) {
+    std::string_view v = text.value();
+    if (!v.empty() && v.back() == '\n') {
+      v.remove_suffix(1);
+    }
+    uint64_t id = 0;
+    bool valid = v.size() == 16;
+    for (char c : v) {
+      int digit = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      valid = valid && digit >= 0;
+      id = (id << 4) | static_cast<uint64_t>(digit & 0xf);
+    }
+    if (!valid || id == 0) {
+      return corruption("'" + path + "' does not hold a 16-digit hex stream id; remove it to " +
+                        "start a new stream (the receiver may then store buffered batches again)");
+    }
+    return id;
+  }
+  if (text.status().code() != StatusCode::kNotFound) {
+    return text.status();
+  }
+  if (had_segments) {
+    ASSAS_LOG(kWarn, "the disk buffer has segments but no stream id; starting a new stream",
+              log::kv("file", path));
+  }
+  uint64_t id = 0;
+  while (id == 0) {
+    if (::getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return posix_status("getrandom for the stream id", errno);
+    }
+  }
+  char line[32];
+  std::snprintf(line, sizeof line, "%016llx\n", static_cast<unsigned long long>(id));
+  ASSAS_RETURN_IF_ERROR(atomic_write_file(path, line));
+  return id;
+}
+
+}  // namespace assas::agent

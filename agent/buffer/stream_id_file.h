@@ -1,0 +1,18 @@
+#pragma once
+
+// The buffer's stream id, kept in <dir>/stream_id as 16 hex digits and a newline (0600). A new
+// directory gets a new random id (getrandom), so that the receiver sees a wiped buffer, whose seqs
+// restart at 1, as a new stream rather than as duplicates. Blocking: DiskBuffer::open() only.
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+
+namespace assas::agent {
+
+// Reads the id, or makes and persists one if the file does not exist. A damaged file is an error
+// naming the fix. had_segments only decides whether a missing file deserves a warning.
+Result<uint64_t> load_or_create_stream_id(const std::string& dir, bool had_segments);
+
+}  // namespace assas::agent

@@ -1,0 +1,80 @@
+// Write failures, injected with RLIMIT_FSIZE: a write past the limit fails with EFBIG (SIGXFSZ is
+// ignored for the test), which is what a full disk looks like to the buffer.
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <catch2/catch.hpp>
+
+#include "agent/buffer/disk_buffer.h"
+#include "agent/buffer/segment_format.h"
+#include "buffer_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace assas::agent {
+namespace {
+
+// Sets the file size limit for its lifetime.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &old_) == 0);
+    struct rlimit limit = old_;
+    limit.rlim_cur = bytes;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  struct rlimit old_ {};
+  sighandler_t old_handler_;
+};
+
+}  // namespace
+
+TEST_CASE("a failed write fails its append and those queued behind; the seq can be appended again",
+          "[buffer]") {
+  assas::test::TempDir tmp;
+  test::LoopHarness h;
+  DiskBufferOptions options;
+  options.dir = tmp.file("buffer");
+  auto buffer = h.open(options);
+  REQUIRE(h.append(*buffer, test::make_record(1)).is_ok());
+  uint64_t size_before = buffer->size_bytes();
+  std::vector<Status> results;
+  {
+    FileSizeLimit limit(4096);
+    for (uint64_t seq = 2; seq <= 4; ++seq) {
+      buffer->append(test::make_record(seq, seq == 2 ? 8000 : 40),
+                     [&](const Status& s) { results.push_back(s); });
+    }
+    test::run_until(h.loop(), [&] { return results.size() == 3; });
+  }
+  for (const Status& s : results) {
+    REQUIRE_FALSE(s.is_ok());
+  }
+  REQUIRE(buffer->last_seq() == 1);
+  REQUIRE(buffer->durable_seq() == 1);
+  REQUIRE(buffer->size_bytes() == size_before);
+  REQUIRE(h.read_after(*buffer, 1).status().code() == StatusCode::kNotFound);
+  REQUIRE(h.append(*buffer, test::make_record(2)).is_ok());
+  h.close(buffer);
+
+  buffer = h.open(options);
+  REQUIRE(buffer->recovery().records == 2);
+  REQUIRE(buffer->recovery().corrupt_records == 0);
+  REQUIRE(buffer->last_seq() == 2);
+  Result<BufferRecord> r = h.read_after(*buffer, 1);
+  REQUIRE(r.is_ok());
+  REQUIRE(*r->payload == *test::make_record(2).payload);
+  h.close(buffer);
+  h.finish();
+}
+
+}  // namespace assas::agent
