@@ -1,0 +1,152 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+
+#include "base/file_util.h"
+#include "base/log.h"
+
+namespace assas::agent {
+
+Agent::Agent(uv_loop_t* loop) : loop_(loop) {}
+
+Agent::~Agent() {
+  ASSAS_CHECK(stage_ == StopStage::kDone || worker_ == nullptr,
+              "Agent destroyed while running; call stop() and wait for it");
+}
+
+Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>> collectors,
+                    const OutputFactory& make_output) {
+  collectors_ = std::move(collectors);
+  ASSAS_RETURN_IF_ERROR(ensure_private_dir(options.data_dir));
+  worker_ = std::make_unique<Worker>(loop_);
+  if (options.buffer.dir.empty()) {
+    options.buffer.dir = options.data_dir + "/buffer";
+  }
+  Result<std::unique_ptr<DiskBuffer>> buffer = DiskBuffer::open(loop_, *worker_, options.buffer);
+  if (!buffer.is_ok()) {
+    return buffer.status().with_context("opening the disk buffer");
+  }
+  buffer_ = std::move(buffer).value();
+  const RecoveryReport& recovery = buffer_->recovery();
+  if (recovery.corrupt_records > 0 || recovery.skipped_bytes > 0) {
+    ASSAS_LOG(kError, "the disk buffer had corrupt or torn records; they were skipped",
+              log::kv("corrupt_records", recovery.corrupt_records),
+              log::kv("skipped_bytes", recovery.skipped_bytes));
+    for (const std::string& problem : recovery.problems) {
+      ASSAS_LOG(kError, "disk buffer problem", log::kv("detail", problem));
+    }
+  }
+  Result<std::unique_ptr<CheckpointStore>> store =
+      CheckpointStore::open(options.data_dir + "/checkpoints", *worker_);
+  if (!store.is_ok()) {
+    return store.status();
+  }
+  store_ = std::move(store).value();
+  store_->merge_buffer_positions(recovery);
+
+  uint64_t last_seq = std::max(buffer_->last_seq(), store_->covered_seq());
+  options.pipeline.first_seq = last_seq + 1;
+  ASSAS_LOG(kInfo, "disk buffer recovered", log::kv("records", recovery.records),
+            log::kv("unreleased", buffer_->record_count()), log::kv("next_seq", last_seq + 1),
+            log::kv("sources", static_cast<uint64_t>(store_->positions().size())));
+
+  Result<std::unique_ptr<transport::Output>> output = make_output(buffer_->stream_id());
+  if (!output.is_ok()) {
+    return output.status();
+  }
+  output_ = std::move(output).value();
+  pipeline_ = std::make_unique<Pipeline>(loop_, *worker_, *buffer_, *store_, options.pipeline);
+  shipper_ = std::make_unique<Shipper>(*buffer_, *output_);
+  pipeline_->set_on_durable([this](uint64_t seq) { shipper_->on_durable(seq); });
+  shipper_->set_on_released([this] { pipeline_->on_buffer_space(); });
+  store_->set_on_persisted([this](uint64_t seq) { shipper_->on_checkpointed(seq); });
+  shipper_->on_checkpointed(store_->persisted_seq());
+
+  ASSAS_RETURN_IF_ERROR(output_->start(*shipper_));
+  for (auto& collector : collectors_) {
+    pipeline_->add_collector(collector.get());
+    Status s = collector->start(*pipeline_, store_->positions());
+    if (!s.is_ok()) {
+      return s.with_context("starting collector '" + collector->name() + "'");
+    }
+  }
+  return Status::ok();
+}
+
+void Agent::stop(std::function<void()> on_stopped) {
+  if (stage_ != StopStage::kRunning) {
+    return;
+  }
+  on_stopped_ = std::move(on_stopped);
+  stage_ = StopStage::kCollectors;
+  collectors_open_ = collectors_.size();
+  if (collectors_open_ == 0) {
+    stop_step();
+    return;
+  }
+  for (auto& collector : collectors_) {
+    collector->close([this] {
+      if (--collectors_open_ == 0) {
+        stop_step();
+      }
+    });
+  }
+}
+
+// Each stage starts when the previous one has finished, in the order that keeps the guarantee:
+// no more reads, then everything read is made durable, then checkpoints are written, then the
+// connection goes, then the files and the thread.
+void Agent::stop_step() {
+  switch (stage_) {
+    case StopStage::kCollectors:
+      stage_ = StopStage::kPipeline;
+      if (pipeline_) {
+        pipeline_->shutdown([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kPipeline:
+      stage_ = StopStage::kCheckpoints;
+      if (store_) {
+        store_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kCheckpoints:
+      stage_ = StopStage::kOutput;
+      if (shipper_) {
+        shipper_->stop();
+      }
+      if (output_) {
+        output_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kOutput:
+      stage_ = StopStage::kBuffer;
+      if (buffer_) {
+        buffer_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kBuffer:
+      stage_ = StopStage::kWorker;
+      if (worker_) {
+        worker_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kWorker:
+      stage_ = StopStage::kDone;
+      if (on_stopped_) {
+        auto done = std::move(on_stopped_);
+        done();
+      }
+      return;
+    case StopStage::kRunning:
+    case StopStage::kDone:
+      return;
+  }
+}
+
+}  // namespace assas::agent

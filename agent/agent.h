@@ -1,0 +1,78 @@
+#pragma once
+
+// The running agent: wires collectors → Pipeline → DiskBuffer → Shipper → Output, with the
+// CheckpointStore on the durable side and the Worker thread underneath. main.cpp builds the
+// pieces that need concrete types (collectors, the output) and hands them over; everything here
+// speaks only the interfaces.
+//
+// Start-up order matters: the buffer is recovered first, then the checkpoint file is merged with
+// the positions recorded in the buffer (the later wins), then sequence numbers continue after the
+// highest seen anywhere, and only then do the collectors start.
+//
+// Contract: loop thread only; loop outlives the agent. stop() before destroying it.
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/buffer/disk_buffer.h"
+#include "agent/checkpoint_store.h"
+#include "agent/collector.h"
+#include "agent/pipeline/pipeline.h"
+#include "agent/shipper.h"
+#include "agent/worker.h"
+#include "base/status.h"
+#include "transport/output.h"
+
+namespace assas::agent {
+
+struct AgentOptions {
+  std::string data_dir;
+  PipelineOptions pipeline;  // first_seq is set by the agent
+  DiskBufferOptions buffer;  // dir defaults to <data_dir>/buffer
+};
+
+// Makes the output once the buffer's stream id is known.
+using OutputFactory =
+    std::function<Result<std::unique_ptr<transport::Output>>(uint64_t stream_id)>;
+
+class Agent {
+ public:
+  explicit Agent(uv_loop_t* loop);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Opens the buffer and checkpoints, starts the output and the collectors. On failure, call stop()
+  // and run the loop until it completes, as after a normal run: some handles may be open.
+  Status start(AgentOptions options, std::vector<std::unique_ptr<Collector>> collectors,
+               const OutputFactory& make_output);
+
+  // Graceful stop: collectors stop reading, the current batch is flushed and made durable,
+  // checkpoints are written, connections closed; on_stopped runs once at the end.
+  void stop(std::function<void()> on_stopped);
+
+  const PipelineStats& pipeline_stats() const { return pipeline_->stats(); }
+  const ShipperStats& shipper_stats() const { return shipper_->stats(); }
+
+ private:
+  void stop_step();
+
+  uv_loop_t* loop_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<DiskBuffer> buffer_;
+  std::unique_ptr<CheckpointStore> store_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<transport::Output> output_;
+  std::unique_ptr<Shipper> shipper_;
+  std::vector<std::unique_ptr<Collector>> collectors_;
+  enum class StopStage { kRunning, kCollectors, kPipeline, kCheckpoints, kOutput, kBuffer, kWorker, kDone };
+  StopStage stage_ = StopStage::kRunning;
+  size_t collectors_open_ = 0;
+  std::function<void()> on_stopped_;
+};
+
+}  // namespace assas::agent

@@ -1,0 +1,257 @@
+#include "agent/pipeline/pipeline.h"
+
+#include "base/log.h"
+
+namespace assas::agent {
+
+namespace {
+
+// Bytes a record takes in the buffer beyond its payload (framing, header, positions): an
+// estimate for has_room(), which only needs to be close.
+size_t record_overhead(const BufferRecord& record) {
+  size_t bytes = 64;
+  for (const auto& [source_id, position] : record.positions) {
+    bytes += source_id.size() + position.token.size() + 24;
+  }
+  return bytes;
+}
+
+Batcher::TimePoint loop_now(uv_loop_t* loop) {
+  return Batcher::TimePoint(std::chrono::milliseconds(uv_now(loop)));
+}
+
+}  // namespace
+
+Pipeline::Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, CheckpointStore& store,
+                   PipelineOptions options)
+    : loop_(loop),
+      worker_(worker),
+      buffer_(buffer),
+      store_(store),
+      options_(std::move(options)),
+      batcher_(options_.limits),
+      compressor_(options_.compression_level),
+      next_seq_(options_.first_seq) {
+  int rc = uv_timer_init(loop_, &timer_);
+  ASSAS_CHECK(rc == 0, "uv_timer_init cannot fail on a valid loop");
+  rc = uv_timer_init(loop_, &retry_timer_);
+  ASSAS_CHECK(rc == 0, "uv_timer_init cannot fail on a valid loop");
+  timer_.data = this;
+  retry_timer_.data = this;
+}
+
+Pipeline::~Pipeline() { ASSAS_CHECK(closed_, "Pipeline destroyed before shutdown() completed"); }
+
+void Pipeline::add_collector(Collector* collector) {
+  collectors_.push_back(collector);
+  for (int r = 0; r < kPauseReasonCount; ++r) {
+    if (paused_[r]) {
+      collector->pause(static_cast<PauseReason>(r));
+    }
+  }
+}
+
+void Pipeline::set_on_durable(std::function<void(uint64_t seq)> callback) {
+  on_durable_ = std::move(callback);
+}
+
+bool Pipeline::push(const StreamPtr& stream, const Event& event) {
+  if (paused_[static_cast<int>(PauseReason::kPipelineBusy)] ||
+      paused_[static_cast<int>(PauseReason::kBufferFull)] || shutting_down_) {
+    return false;
+  }
+  batcher_.add(stream, event, loop_now(loop_));
+  ++stats_.events_in;
+  if (batcher_.full()) {
+    cut_batch();
+  } else {
+    arm_timer();
+  }
+  return true;
+}
+
+void Pipeline::flush() {
+  if (!batcher_.empty()) {
+    cut_batch();
+  }
+}
+
+void Pipeline::arm_timer() {
+  if (timer_armed_ || batcher_.empty()) {
+    return;
+  }
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(batcher_.deadline() -
+                                                                    loop_now(loop_));
+  uint64_t wait_ms = wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0;
+  timer_armed_ = true;
+  int rc = uv_timer_start(&timer_, &Pipeline::on_timer, wait_ms, 0);
+  ASSAS_CHECK(rc == 0, "uv_timer_start cannot fail on an initialised timer");
+}
+
+void Pipeline::on_timer(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<Pipeline*>(timer->data);
+  self->timer_armed_ = false;
+  if (self->batcher_.due(loop_now(self->loop_))) {
+    self->cut_batch();
+  } else {
+    self->arm_timer();
+  }
+}
+
+void Pipeline::cut_batch() {
+  RawBatch batch = batcher_.take(options_.host);
+  if (timer_armed_) {
+    uv_timer_stop(&timer_);
+    timer_armed_ = false;
+  }
+  auto state = std::make_shared<Compressed>();
+  state->record.seq = next_seq_++;
+  state->record.event_count = batch.event_count;
+  state->record.raw_size = static_cast<uint32_t>(batch.raw.size());
+  state->record.codec = options_.codec;
+  state->record.positions = std::move(batch.positions);
+  state->raw_bytes = batch.raw.size();
+  ++in_flight_;
+  auto raw = std::make_shared<std::string>(std::move(batch.raw));
+  // Compression runs on the worker: zstd on a 1 MiB batch takes milliseconds, too long for the
+  // loop. The worker is FIFO, so compressed batches come back in seq order.
+  worker_.post(
+      [this, state, raw] {
+        auto payload = std::make_shared<std::string>();
+        Status s = compressor_.compress(state->record.codec, *raw, *payload);
+        if (!s.is_ok()) {
+          // Keep the data whatever zstd says: store it uncompressed.
+          state->record.codec = transport::Codec::kNone;
+          payload->assign(*raw);
+        }
+        state->record.payload = std::move(payload);
+      },
+      [this, state] {
+        waiting_.push_back(std::move(*state));
+        submit_next();
+      });
+  update_pauses();
+}
+
+void Pipeline::submit_next() {
+  if (appending_ || waiting_.empty()) {
+    return;
+  }
+  const BufferRecord& record = waiting_.front().record;
+  if (!buffer_.has_room(record.payload->size() + record_overhead(record))) {
+    update_pauses();
+    return;
+  }
+  appending_ = true;
+  uint64_t seq = record.seq;
+  buffer_.append(record, [this, seq](const Status& status) { on_durable(seq, status); });
+}
+
+void Pipeline::on_durable(uint64_t seq, const Status& status) {
+  appending_ = false;
+  ASSAS_CHECK(!waiting_.empty() && waiting_.front().record.seq == seq,
+              "the buffer completes appends in the order they were made");
+  if (!status.is_ok()) {
+    ++stats_.buffer_write_errors;
+    if (!write_failed_) {
+      ASSAS_LOG(kError, "cannot write to the disk buffer; reading is paused and the batch is kept",
+                log::kv("seq", seq), log::kv("error", status.to_string()));
+    }
+    write_failed_ = true;
+    set_paused(PauseReason::kBufferFull, true);
+    int rc = uv_timer_start(&retry_timer_, &Pipeline::on_retry_timer,
+                            static_cast<uint64_t>(options_.retry_delay.count()), 0);
+    ASSAS_CHECK(rc == 0, "uv_timer_start cannot fail on an initialised timer");
+    return;
+  }
+  if (write_failed_) {
+    write_failed_ = false;
+    ASSAS_LOG(kInfo, "disk buffer writes succeed again", log::kv("seq", seq));
+  }
+  Compressed done = std::move(waiting_.front());
+  waiting_.pop_front();
+  --in_flight_;
+  ++stats_.batches_durable;
+  stats_.bytes_raw += done.raw_bytes;
+  stats_.bytes_compressed += done.record.payload->size();
+  // Durable first, then checkpoint: the store persists these positions only now.
+  store_.update(seq, done.record.positions);
+  for (Collector* collector : collectors_) {
+    for (const auto& [source_id, position] : done.record.positions) {
+      collector->on_durable(source_id, position);
+    }
+  }
+  if (on_durable_) {
+    on_durable_(seq);
+  }
+  submit_next();
+  update_pauses();
+  maybe_finish_shutdown();
+}
+
+void Pipeline::on_retry_timer(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<Pipeline*>(timer->data);
+  self->submit_next();
+}
+
+void Pipeline::on_buffer_space() {
+  submit_next();
+  update_pauses();
+}
+
+void Pipeline::update_pauses() {
+  set_paused(PauseReason::kPipelineBusy, in_flight_ > options_.max_pending_batches);
+  bool no_room = false;
+  if (!waiting_.empty() && !appending_) {
+    const BufferRecord& front = waiting_.front().record;
+    no_room = !buffer_.has_room(front.payload->size() + record_overhead(front));
+  }
+  // After a failed write, reading stays paused until a retry succeeds.
+  set_paused(PauseReason::kBufferFull, no_room || write_failed_);
+}
+
+void Pipeline::set_paused(PauseReason reason, bool paused) {
+  bool& current = paused_[static_cast<int>(reason)];
+  if (current == paused) {
+    return;
+  }
+  current = paused;
+  if (reason == PauseReason::kBufferFull) {
+    ASSAS_LOG(kInfo, paused ? "disk buffer is full; reading paused" : "disk buffer has room; reading resumed",
+              log::kv("buffer_bytes", buffer_.size_bytes()));
+  }
+  for (Collector* collector : collectors_) {
+    if (paused) {
+      collector->pause(reason);
+    } else {
+      collector->resume(reason);
+    }
+  }
+}
+
+void Pipeline::shutdown(std::function<void()> on_done) {
+  shutting_down_ = true;
+  on_shutdown_done_ = std::move(on_done);
+  flush();
+  maybe_finish_shutdown();
+}
+
+void Pipeline::maybe_finish_shutdown() {
+  if (!shutting_down_ || !idle() || !on_shutdown_done_) {
+    return;
+  }
+  uv_timer_stop(&timer_);
+  uv_timer_stop(&retry_timer_);
+  closer_.close(&timer_);
+  closer_.close(&retry_timer_);
+  closer_.when_closed(
+      [](void* self) {
+        auto* pipeline = static_cast<Pipeline*>(self);
+        pipeline->closed_ = true;
+        auto done = std::move(pipeline->on_shutdown_done_);
+        done();
+      },
+      this);
+}
+
+}  // namespace assas::agent

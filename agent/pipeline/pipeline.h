@@ -1,0 +1,128 @@
+#pragma once
+
+// The libuv shell around Batcher: collectors push events into it (EventSink); it cuts batches by
+// count, bytes or age (one uv_timer), compresses them on the Worker thread, appends them to the
+// DiskBuffer, and once a batch is durable hands its source positions to the CheckpointStore and
+// tells the collectors and the shipper.
+//
+// Flow control, all counted pauses of every collector:
+// - kPipelineBusy while more than max_pending_batches batches are being compressed or written,
+//   so memory stays bounded whatever the collectors read;
+// - kBufferFull while the next batch does not fit in the disk buffer (when_full: block), or the
+//   disk refused a write (ENOSPC, EIO): the batch is kept in memory and retried, nothing is lost,
+//   and reading resumes exactly where it stopped once the shipper frees space.
+// Sequence numbers are assigned when a batch is cut, in order, and batches reach the buffer in that
+// order (the Worker is FIFO, and a batch that waits for room holds back the ones after it).
+//
+// Contract: loop thread only. loop, worker, buffer and store must outlive the Pipeline. Call
+// shutdown() before destroying it.
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/buffer/disk_buffer.h"
+#include "agent/checkpoint_store.h"
+#include "agent/collector.h"
+#include "agent/event_sink.h"
+#include "agent/pipeline/batcher.h"
+#include "agent/worker.h"
+#include "base/uv_util.h"
+#include "transport/protocol/compression.h"
+
+namespace assas::agent {
+
+struct PipelineOptions {
+  BatchLimits limits;
+  transport::Codec codec = transport::Codec::kZstd;
+  int compression_level = 3;
+  std::string host;
+  uint64_t first_seq = 1;          // the seq of the first batch this run cuts
+  size_t max_pending_batches = 4;  // batches compressing or being written before kPipelineBusy
+  std::chrono::milliseconds retry_delay{1000};  // after a failed buffer write
+};
+
+struct PipelineStats {
+  uint64_t events_in = 0;
+  uint64_t batches_durable = 0;
+  uint64_t bytes_raw = 0;
+  uint64_t bytes_compressed = 0;
+  uint64_t buffer_write_errors = 0;
+};
+
+class Pipeline final : public EventSink {
+ public:
+  Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, CheckpointStore& store,
+           PipelineOptions options);
+  ~Pipeline() override;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Collectors to pause, resume and notify; they must outlive the pipeline's use of them.
+  void add_collector(Collector* collector);
+  // Called with the newest durable seq after each batch becomes durable.
+  void set_on_durable(std::function<void(uint64_t seq)> callback);
+  // The shipper freed buffer space: retry a batch waiting for room.
+  void on_buffer_space();
+
+  // EventSink
+  bool push(const StreamPtr& stream, const Event& event) override;
+
+  // Cuts the current batch now (shutdown, tests).
+  void flush();
+  // True when no batch is being compressed, written or waiting for room.
+  bool idle() const { return in_flight_ == 0 && waiting_.empty(); }
+  const PipelineStats& stats() const { return stats_; }
+
+  // Flushes, waits until every batch is durable (or failed for good), closes the timers, then
+  // calls on_done once.
+  void shutdown(std::function<void()> on_done);
+
+ private:
+  struct Compressed {
+    BufferRecord record;
+    size_t raw_bytes = 0;
+  };
+
+  static void on_timer(uv_timer_t* timer) noexcept;
+  static void on_retry_timer(uv_timer_t* timer) noexcept;
+  void arm_timer();
+  void cut_batch();
+  void submit_next();
+  void on_durable(uint64_t seq, const Status& status);
+  void update_pauses();
+  void set_paused(PauseReason reason, bool paused);
+  void maybe_finish_shutdown();
+
+  uv_loop_t* loop_;
+  Worker& worker_;
+  DiskBuffer& buffer_;
+  CheckpointStore& store_;
+  PipelineOptions options_;
+  Batcher batcher_;
+  transport::Compressor compressor_;  // used only inside Worker jobs
+  std::vector<Collector*> collectors_;
+  std::function<void(uint64_t)> on_durable_;
+  uv_timer_t timer_{};
+  uv_timer_t retry_timer_{};
+  bool timer_armed_ = false;
+  uint64_t next_seq_;
+  size_t in_flight_ = 0;               // batches compressing or appending
+  std::deque<Compressed> waiting_;     // compressed, in seq order, not yet handed to the buffer
+  bool appending_ = false;             // a waiting_.front() append is in progress
+  bool write_failed_ = false;          // the last append failed; retrying after retry_delay
+  bool paused_[kPauseReasonCount] = {};
+  bool shutting_down_ = false;
+  bool closed_ = false;
+  std::function<void()> on_shutdown_done_;
+  PipelineStats stats_;
+  HandleCloser closer_;
+};
+
+}  // namespace assas::agent

@@ -1,0 +1,113 @@
+#include "agent/shipper.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace assas::agent {
+
+Shipper::Shipper(DiskBuffer& buffer, transport::Output& output)
+    : buffer_(buffer), output_(output) {}
+
+void Shipper::set_on_released(std::function<void()> callback) {
+  on_released_ = std::move(callback);
+}
+
+void Shipper::on_durable(uint64_t /*seq*/) { pump(); }
+
+void Shipper::on_checkpointed(uint64_t seq) {
+  checkpointed_upto_ = std::max(checkpointed_upto_, seq);
+  release();
+}
+
+void Shipper::on_connected(uint64_t stored_upto) {
+  if (stopped_) {
+    return;
+  }
+  connected_ = true;
+  ++session_;
+  if (session_ > 1) {
+    ++stats_.reconnects;
+  }
+  // What the receiver already holds counts as acknowledged, and sending restarts right after it.
+  acked_upto_ = std::max(acked_upto_, stored_upto);
+  stats_.acked_upto = acked_upto_;
+  sent_upto_ = std::max(stored_upto, released_upto_);
+  ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", output_.name()),
+            log::kv("receiver_stored_upto", stored_upto),
+            log::kv("buffered_upto", buffer_.durable_seq()));
+  release();
+  pump();
+}
+
+void Shipper::on_acked(uint64_t upto) {
+  if (stopped_ || upto <= acked_upto_) {
+    return;
+  }
+  acked_upto_ = upto;
+  ++stats_.batches_acked;
+  stats_.acked_upto = upto;
+  release();
+  pump();
+}
+
+void Shipper::on_writable() { pump(); }
+
+void Shipper::on_disconnected(const Status& why) {
+  if (!connected_) {
+    return;
+  }
+  connected_ = false;
+  ASSAS_LOG(kWarn, "disconnected from receiver; unacknowledged batches will be sent again",
+            log::kv("output", output_.name()), log::kv("reason", why.to_string()),
+            log::kv("acked_upto", acked_upto_), log::kv("sent_upto", sent_upto_));
+}
+
+void Shipper::pump() {
+  if (stopped_ || !connected_ || reading_ || !output_.can_send() ||
+      sent_upto_ >= buffer_.durable_seq()) {
+    return;
+  }
+  reading_ = true;
+  uint64_t session = session_;
+  buffer_.read_after(sent_upto_, [this, session](Result<BufferRecord> record) {
+    reading_ = false;
+    if (stopped_) {
+      return;
+    }
+    if (!record.is_ok()) {
+      if (record.status().code() != StatusCode::kNotFound) {
+        ASSAS_LOG(kError, "cannot read a batch back from the disk buffer",
+                  log::kv("after_seq", sent_upto_), log::kv("error", record.status().to_string()));
+      }
+      return;
+    }
+    if (session != session_ || !connected_) {
+      pump();  // the session changed while reading: start over from the new position
+      return;
+    }
+    BufferRecord& r = record.value();
+    if (r.seq <= sent_upto_) {  // sent meanwhile
+      pump();
+      return;
+    }
+    sent_upto_ = r.seq;
+    ++stats_.batches_sent;
+    output_.send(transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload});
+    pump();
+  });
+}
+
+void Shipper::release() {
+  uint64_t upto = std::min(acked_upto_, checkpointed_upto_);
+  if (upto <= released_upto_) {
+    return;
+  }
+  released_upto_ = upto;
+  buffer_.release(upto);
+  if (on_released_) {
+    on_released_();
+  }
+}
+
+}  // namespace assas::agent
