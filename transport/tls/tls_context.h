@@ -31,6 +31,7 @@ class TlsContext {
   bool is_server() const { return server_; }
 
  private:
+  static Result<std::shared_ptr<TlsContext>> make(const TlsConfig& config, bool server);
   TlsContext(SSL_CTX* ctx, bool server) : ctx_(ctx), server_(server) {}
   SSL_CTX* ctx_;
   bool server_;

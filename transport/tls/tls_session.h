@@ -51,6 +51,7 @@ class TlsSession {
   void shutdown();
 
  private:
+  static Result<std::unique_ptr<TlsSession>> create(std::shared_ptr<TlsContext> context);
   TlsSession(std::shared_ptr<TlsContext> context, SSL* ssl);
   Status drive_handshake();
   Status flush_pending_plaintext();

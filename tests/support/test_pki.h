@@ -1,0 +1,22 @@
+#pragma once
+
+// Certificates made at test time by scripts/make-demo-pki.sh (openssl): a throwaway CA, a server
+// certificate for localhost and 127.0.0.1, and a client certificate named after the agent.
+
+#include <string>
+
+namespace assas::test {
+
+struct TestPki {
+  std::string dir;
+  std::string ca() const { return dir + "/ca.pem"; }
+  std::string server_cert() const { return dir + "/ingest.pem"; }
+  std::string server_key() const { return dir + "/ingest.key"; }
+  std::string client_cert() const { return dir + "/agent.pem"; }
+  std::string client_key() const { return dir + "/agent.key"; }
+};
+
+// Makes the files in dir (created); throws std::runtime_error if openssl fails.
+TestPki make_test_pki(const std::string& dir, const std::string& agent_id);
+
+}  // namespace assas::test
