@@ -1,5 +1,6 @@
 #include "base/uv_util.h"
 
+#include <csignal>
 #include <string>
 
 namespace assas {
@@ -45,6 +46,13 @@ Status uv_status(int rc, std::string_view context) {
       break;
   }
   return {code, std::move(message)};
+}
+
+void ignore_sigpipe() {
+  struct sigaction action {};
+  action.sa_handler = SIG_IGN;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGPIPE, &action, nullptr);
 }
 
 void HandleCloser::close(uv_handle_t* handle) {

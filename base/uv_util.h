@@ -13,6 +13,10 @@ namespace assas {
 // libuv's negative error code → Status, e.g. "connect 127.0.0.1:6514: connection refused".
 Status uv_status(int rc, std::string_view context);
 
+// A peer that closes while we write must give us EPIPE, not kill the process with SIGPIPE. Called
+// once by each program's main (and by tests that open sockets) before the loop runs.
+void ignore_sigpipe();
+
 // Counts outstanding uv_close callbacks of the handles an object owns and calls the owner back
 // once all have closed. The owner frees itself (or is freed) only from that callback.
 //   closer_.close(&timer_); closer_.close(&tcp_);  closer_.when_closed([this] { ... });
