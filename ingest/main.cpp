@@ -1,1 +1,135 @@
-int main() { return 0; }
+// assas-ingest: the SOC-side receiver of the native protocol. See docs/ingest.md.
+
+#include <uv.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "base/file_util.h"
+#include "base/log.h"
+#include "base/uv_util.h"
+#include "ingest/ingest_config.h"
+#include "ingest/ingest_service.h"
+#include "transport/server/tls_server.h"
+
+namespace assas::ingest {
+namespace {
+
+struct Runtime {
+  transport::TlsServer* server = nullptr;
+  IngestService* service = nullptr;
+  uv_signal_t sigterm{};
+  uv_signal_t sigint{};
+  uv_timer_t drain{};
+  bool stopping = false;
+};
+
+void close_runtime(Runtime& rt) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigterm), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.drain), nullptr);
+}
+
+// Store jobs already on the thread pool finish (their batches become durable); waiting for them
+// with a short timer keeps the loop alive until then.
+void wait_for_jobs(uv_timer_t* timer) noexcept {
+  auto* rt = static_cast<Runtime*>(timer->data);
+  if (rt->service->idle()) {
+    uv_timer_stop(timer);
+    close_runtime(*rt);
+  }
+}
+
+void on_signal(uv_signal_t* handle, int signum) noexcept {
+  auto* rt = static_cast<Runtime*>(handle->data);
+  if (rt->stopping) {
+    return;
+  }
+  rt->stopping = true;
+  ASSAS_LOG(kInfo, "stopping", log::kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"));
+  rt->server->close([rt] {
+    uv_timer_start(&rt->drain, &wait_for_jobs, 0, 20);
+  });
+}
+
+int run(const std::string& config_path, bool check_only) {
+  Result<IngestConfig> config = load_ingest_config(config_path);
+  if (!config.is_ok()) {
+    std::fprintf(stderr, "%s\n", config.status().message().c_str());
+    return 1;
+  }
+  log::set_min_level(config->log_level);
+  ignore_sigpipe();
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0) {
+    std::fprintf(stderr, "cannot initialise the event loop\n");
+    return 1;
+  }
+  IngestService service(&loop, config->service);
+  Result<std::unique_ptr<transport::TlsServer>> server =
+      transport::TlsServer::create(&loop, config->server, service);
+  if (!server.is_ok()) {
+    std::fprintf(stderr, "%s: %s\n", config_path.c_str(), server.status().message().c_str());
+    uv_loop_close(&loop);
+    return 1;
+  }
+  if (check_only) {
+    server->reset();
+    uv_loop_close(&loop);
+    std::printf("config OK: %s\n", config_path.c_str());
+    return 0;
+  }
+  Status data_dir = ensure_private_dir(config->service.data_dir);
+  Status started = data_dir.is_ok() ? (*server)->start() : data_dir;
+  Runtime rt;
+  rt.server = server->get();
+  rt.service = &service;
+  uv_signal_init(&loop, &rt.sigterm);
+  uv_signal_init(&loop, &rt.sigint);
+  uv_timer_init(&loop, &rt.drain);
+  rt.sigterm.data = rt.sigint.data = rt.drain.data = &rt;
+  uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
+  uv_signal_start(&rt.sigint, &on_signal, SIGINT);
+  int exit_code = 0;
+  if (!started.is_ok()) {
+    ASSAS_LOG(kError, "cannot start", log::kv("error", started.to_string()));
+    exit_code = 1;
+    on_signal(&rt.sigterm, SIGTERM);
+  } else {
+    std::vector<int> ports = (*server)->bound_ports();
+    for (size_t i = 0; i < ports.size(); ++i) {
+      std::string address = config->server.listen[i].substr(0, config->server.listen[i].rfind(':'));
+      if (!address.empty() && address.front() == '[') {
+        address = address.substr(1, address.size() - 2);
+      }
+      ASSAS_LOG(kInfo, "listening", log::kv("address", address), log::kv("port", ports[i]),
+                log::kv("data_dir", config->service.data_dir));
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  server->reset();
+  if (uv_loop_close(&loop) != 0) {
+    ASSAS_LOG(kWarn, "event loop closed with handles still open");
+  }
+  ASSAS_LOG(kInfo, "stopped");
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace assas::ingest
+
+int main(int argc, char** argv) {
+  assas::log::set_program("assas-ingest");
+  CLI::App app{"assas-ingest: receives agents' logs over mutual TLS and stores them as JSON lines"};
+  std::string config_path = "/etc/assas/ingest.yaml";
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "receiver config file (YAML)");
+  app.add_flag("--check", check_only, "validate the config, certificates and keys, then exit");
+  app.set_version_flag("--version", std::string("assas-ingest ") + ASSAS_VERSION);
+  CLI11_PARSE(app, argc, argv);
+  return assas::ingest::run(config_path, check_only);
+}

@@ -1,0 +1,54 @@
+#pragma once
+
+// assas-ingest's application logic on top of transport's TlsServer: one AgentSession per
+// connection, one AgentChannel (and so one AgentStore) per agent identity.
+//
+// The session protocol: the first frame must be a hello; the identity is the certificate's, never
+// the hello's (a mismatch is logged); the hello answer carries what the store already holds for
+// the agent's stream and the credit window; batches are queued to the channel, and reading pauses
+// while the agent has a full window queued; acks follow each durable write.
+//
+// Loop thread only. close() waits for jobs on the thread pool before calling back.
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ingest/agent_channel.h"
+#include "transport/server/tls_server.h"
+
+namespace assas::ingest {
+
+struct ServiceOptions {
+  std::string data_dir;
+  StoreLimits limits;
+  uint32_t window_batches = 16;
+  uint64_t window_bytes = 32ULL << 20;
+  uint32_t max_frame_bytes = 16U << 20;
+};
+
+class IngestService final : public transport::ConnectionAcceptor {
+ public:
+  IngestService(uv_loop_t* loop, ServiceOptions options);
+  IngestService(const IngestService&) = delete;
+  IngestService& operator=(const IngestService&) = delete;
+
+  // transport::ConnectionAcceptor
+  std::unique_ptr<transport::ConnectionHandler> on_connection(
+      transport::PeerConnection& connection) override;
+
+  AgentChannel& channel_for(const std::string& identity);
+  const ServiceOptions& options() const { return options_; }
+  // True when no store job is running or queued (for a clean stop).
+  bool idle() const;
+
+ private:
+  uv_loop_t* loop_;
+  ServiceOptions options_;
+  std::map<std::string, std::unique_ptr<AgentChannel>> channels_;
+};
+
+}  // namespace assas::ingest
