@@ -1,1 +1,193 @@
-int main() { return 0; }
+// assas-agent: reads logs on this host and ships them to the SOC. See README.md and docs/config.md.
+
+#include <uv.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/config/agent_config.h"
+#include "base/log.h"
+#include "collectors/registry.h"
+#include "transport/client/assas_output.h"
+
+namespace assas::agent {
+namespace {
+
+constexpr auto kStopTimeout = std::chrono::seconds(10);
+
+struct Runtime {
+  uv_loop_t* loop = nullptr;
+  Agent* agent = nullptr;
+  uv_signal_t sigterm{};
+  uv_signal_t sigint{};
+  uv_timer_t stop_deadline{};
+  bool stopping = false;
+  bool stopped = false;
+};
+
+void close_runtime_handles(Runtime& rt) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigterm), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.stop_deadline), nullptr);
+}
+
+void begin_stop(Runtime& rt, const char* why) {
+  if (rt.stopping) {
+    return;
+  }
+  rt.stopping = true;
+  ASSAS_LOG(kInfo, "stopping: flushing batches into the buffer and writing checkpoints",
+            log::kv("reason", why));
+  // A stop that cannot finish (say, a full disk) must not hang the service manager; whatever was
+  // not made durable was not checkpointed either, so it is read again at the next start.
+  uv_timer_start(
+      &rt.stop_deadline,
+      [](uv_timer_t* timer) noexcept {
+        ASSAS_LOG(kError, "stop did not finish in time; exiting, unsaved reads will be redone",
+                  log::kv("timeout_s", static_cast<int64_t>(kStopTimeout.count())));
+        std::_Exit(1);
+        (void)timer;
+      },
+      std::chrono::duration_cast<std::chrono::milliseconds>(kStopTimeout).count(), 0);
+  rt.agent->stop([&rt] {
+    rt.stopped = true;
+    close_runtime_handles(rt);
+  });
+}
+
+void on_signal(uv_signal_t* handle, int signum) noexcept {
+  auto* rt = static_cast<Runtime*>(handle->data);
+  begin_stop(*rt, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+AgentOptions make_agent_options(const AgentConfig& config) {
+  AgentOptions options;
+  options.data_dir = config.agent.data_dir;
+  options.pipeline.limits = config.pipeline.limits;
+  options.pipeline.codec = config.pipeline.codec;
+  options.pipeline.compression_level = config.pipeline.level;
+  options.pipeline.host = config.agent.host;
+  options.buffer = config.buffer.options;
+  return options;
+}
+
+// Builds every collector and the output, so that --check exercises the same code as a real start.
+Result<std::vector<std::unique_ptr<Collector>>> make_collectors(uv_loop_t* loop,
+                                                                const AgentConfig& config) {
+  std::vector<std::unique_ptr<Collector>> collectors;
+  for (const CollectorSpec& spec : config.collectors) {
+    Result<std::unique_ptr<Collector>> collector =
+        collectors::make_collector(loop, spec.type, spec.name, spec.node);
+    if (!collector.is_ok()) {
+      return collector.status();
+    }
+    collectors.push_back(std::move(collector).value());
+  }
+  return collectors;
+}
+
+int run(const std::string& config_path, bool check_only) {
+  Result<AgentConfig> config = load_agent_config(config_path);
+  if (!config.is_ok()) {
+    std::fprintf(stderr, "%s\n", config.status().message().c_str());
+    return 1;
+  }
+  log::set_min_level(config->agent.log_level);
+  Status files = validate_agent_config_files(*config);
+  if (!files.is_ok()) {
+    std::fprintf(stderr, "%s\n", files.message().c_str());
+    return 1;
+  }
+  for (const CollectorSpec& spec : config->collectors) {
+    Status s = collectors::check_collector_config(spec.type, spec.name, spec.node);
+    if (!s.is_ok()) {
+      std::fprintf(stderr, "%s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  transport::AssasOutputOptions output_options = config->outputs.at(0).assas;
+  output_options.agent_id = config->agent.id;
+  output_options.host = config->agent.host;
+
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0) {
+    std::fprintf(stderr, "cannot initialise the event loop\n");
+    return 1;
+  }
+  if (check_only) {
+    // Loads the certificates and keys exactly as a start would.
+    Result<std::unique_ptr<transport::Output>> output =
+        transport::make_assas_output(&loop, output_options);
+    uv_loop_close(&loop);
+    if (!output.is_ok()) {
+      std::fprintf(stderr, "%s: outputs[0]: %s\n", config_path.c_str(),
+                   output.status().message().c_str());
+      return 1;
+    }
+    std::printf("config OK: %s\n", config_path.c_str());
+    return 0;
+  }
+
+  Result<std::vector<std::unique_ptr<Collector>>> collectors = make_collectors(&loop, *config);
+  if (!collectors.is_ok()) {
+    std::fprintf(stderr, "%s\n", collectors.status().message().c_str());
+    uv_loop_close(&loop);
+    return 1;
+  }
+  Runtime rt;
+  rt.loop = &loop;
+  Agent agent(&loop);
+  rt.agent = &agent;
+  uv_signal_init(&loop, &rt.sigterm);
+  uv_signal_init(&loop, &rt.sigint);
+  uv_timer_init(&loop, &rt.stop_deadline);
+  rt.sigterm.data = &rt;
+  rt.sigint.data = &rt;
+  uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
+  uv_signal_start(&rt.sigint, &on_signal, SIGINT);
+
+  Status started = agent.start(
+      make_agent_options(*config), std::move(collectors).value(),
+      [&](uint64_t stream_id) {
+        output_options.stream_id = stream_id;
+        return transport::make_assas_output(&loop, output_options);
+      });
+  int exit_code = 0;
+  if (!started.is_ok()) {
+    ASSAS_LOG(kError, "cannot start", log::kv("error", started.to_string()));
+    exit_code = 1;
+    begin_stop(rt, "start failed");
+  } else {
+    ASSAS_LOG(kInfo, "started", log::kv("agent", config->agent.id),
+              log::kv("version", ASSAS_VERSION),
+              log::kv("collectors", static_cast<uint64_t>(config->collectors.size())));
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  const PipelineStats& stats = agent.pipeline_stats();
+  ASSAS_LOG(kInfo, "stopped", log::kv("events", stats.events_in),
+            log::kv("batches_durable", stats.batches_durable),
+            log::kv("acked_upto", agent.shipper_stats().acked_upto));
+  if (uv_loop_close(&loop) != 0) {
+    ASSAS_LOG(kWarn, "event loop closed with handles still open");
+  }
+  return rt.stopped ? exit_code : 1;
+}
+
+}  // namespace
+}  // namespace assas::agent
+
+int main(int argc, char** argv) {
+  assas::log::set_program("assas-agent");
+  CLI::App app{"assas-agent: ships this host's logs to the SOC over mutual TLS"};
+  std::string config_path = "/etc/assas/agent.yaml";
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "agent config file (YAML)");
+  app.add_flag("--check", check_only, "validate the config, certificates and keys, then exit");
+  app.set_version_flag("--version", std::string("assas-agent ") + ASSAS_VERSION);
+  CLI11_PARSE(app, argc, argv);
+  return assas::agent::run(config_path, check_only);
+}

@@ -1,1 +1,73 @@
-namespace assas::collectors {}
+#include "collectors/registry.h"
+
+#include "collectors/file/file_collector.h"
+
+namespace assas::collectors {
+namespace {
+
+struct CollectorType {
+  const char* type;
+  Status (*check)(const std::string& name, const ConfigNode& node);
+  Result<std::unique_ptr<agent::Collector>> (*make)(uv_loop_t* loop, const std::string& name,
+                                                    const ConfigNode& node);
+};
+
+Result<std::unique_ptr<agent::Collector>> make_file(uv_loop_t* loop, const std::string& name,
+                                                    const ConfigNode& node) {
+  Result<FileCollectorConfig> config = parse_file_collector_config(node, name);
+  if (!config.is_ok()) {
+    return config.status();
+  }
+  return std::unique_ptr<agent::Collector>(
+      std::make_unique<FileCollector>(loop, std::move(config).value()));
+}
+
+Status check_file(const std::string& name, const ConfigNode& node) {
+  return parse_file_collector_config(node, name).status();
+}
+
+constexpr CollectorType kTypes[] = {
+    {"file", &check_file, &make_file},
+};
+
+const CollectorType* find(const std::string& type) {
+  for (const CollectorType& t : kTypes) {
+    if (type == t.type) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+Status unknown_type(const std::string& type, const ConfigNode& node) {
+  std::string valid;
+  for (const CollectorType& t : kTypes) {
+    valid += valid.empty() ? "" : ", ";
+    valid += t.type;
+  }
+  std::optional<ConfigNode> at = node.get("type");
+  return (at ? *at : node).error("'" + type + "' is not a collector type; valid types: " + valid);
+}
+
+}  // namespace
+
+Status check_collector_config(const std::string& type, const std::string& name,
+                              const ConfigNode& node) {
+  const CollectorType* t = find(type);
+  if (t == nullptr) {
+    return unknown_type(type, node);
+  }
+  return t->check(name, node);
+}
+
+Result<std::unique_ptr<agent::Collector>> make_collector(uv_loop_t* loop, const std::string& type,
+                                                         const std::string& name,
+                                                         const ConfigNode& node) {
+  const CollectorType* t = find(type);
+  if (t == nullptr) {
+    return unknown_type(type, node);
+  }
+  return t->make(loop, name, node);
+}
+
+}  // namespace assas::collectors

@@ -1,0 +1,256 @@
+#include "agent/config/agent_config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace assas::agent {
+namespace {
+
+std::string hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
+    return "localhost";
+  }
+  return name;
+}
+
+Status parse_agent(const ConfigNode& node, AgentSettings& agent) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  ASSAS_RETURN_IF_ERROR(node.optional_string("id", agent.id));
+  ASSAS_RETURN_IF_ERROR(node.optional_string("host", agent.host));
+  ASSAS_RETURN_IF_ERROR(node.optional_string("data_dir", agent.data_dir));
+  std::string level = "info";
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));
+  log::parse_level(level, agent.log_level);
+  if (!is_safe_name(agent.id, 128)) {
+    return node.get("id")->error("'" + agent.id +
+                                 "' is not a valid agent id; use letters, digits, '_', '.' and "
+                                 "'-' (at most 128, not starting with '.')");
+  }
+  if (agent.data_dir.empty() || agent.data_dir.front() != '/') {
+    return node.get("data_dir")->error("must be an absolute path, e.g. /var/lib/assas");
+  }
+  return node.no_unknown_keys();
+}
+
+Status parse_collectors(const ConfigNode& node, std::vector<CollectorSpec>& out) {
+  Result<std::vector<ConfigNode>> items = node.items();
+  if (!items.is_ok()) {
+    return items.status();
+  }
+  for (const ConfigNode& item : *items) {
+    ASSAS_RETURN_IF_ERROR(item.expect_map());
+    CollectorSpec spec{"", "", item};
+    ASSAS_RETURN_IF_ERROR(item.required_string("type", spec.type));
+    spec.name = spec.type;
+    ASSAS_RETURN_IF_ERROR(item.optional_string("name", spec.name));
+    if (!is_safe_name(spec.name, 64)) {
+      return item.get("name")->error("'" + spec.name +
+                                     "' is not a valid name; use letters, digits, '_', '.' and "
+                                     "'-' (at most 64)");
+    }
+    for (const CollectorSpec& other : out) {
+      if (other.name == spec.name) {
+        return (item.has("name") ? *item.get("name") : item)
+            .error("collector name '" + spec.name +
+                   "' is used twice; names key the checkpoints, so each must be unique");
+      }
+    }
+    out.push_back(std::move(spec));
+  }
+  if (out.empty()) {
+    return node.error("list at least one collector");
+  }
+  return Status::ok();
+}
+
+Status parse_pipeline(const ConfigNode& node, PipelineConfig& pipeline) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  if (std::optional<ConfigNode> batch = node.get("batch")) {
+    ASSAS_RETURN_IF_ERROR(batch->expect_map());
+    uint64_t events = pipeline.limits.max_events;
+    ASSAS_RETURN_IF_ERROR(batch->optional_uint("max_events", events, 1, 1000000));
+    pipeline.limits.max_events = static_cast<uint32_t>(events);
+    ASSAS_RETURN_IF_ERROR(
+        batch->optional_size("max_bytes", pipeline.limits.max_bytes, 4 << 10, 64 << 20));
+    ASSAS_RETURN_IF_ERROR(batch->optional_duration("max_delay", pipeline.limits.max_delay,
+                                                   std::chrono::milliseconds(1),
+                                                   std::chrono::seconds(60)));
+    ASSAS_RETURN_IF_ERROR(batch->no_unknown_keys());
+  }
+  if (std::optional<ConfigNode> compression = node.get("compression")) {
+    ASSAS_RETURN_IF_ERROR(compression->expect_map());
+    std::string codec = "zstd";
+    ASSAS_RETURN_IF_ERROR(compression->optional_choice("codec", codec, {"zstd", "none"}));
+    pipeline.codec = codec == "zstd" ? transport::Codec::kZstd : transport::Codec::kNone;
+    int64_t level = pipeline.level;
+    ASSAS_RETURN_IF_ERROR(compression->optional_int("level", level, 1, 19));
+    pipeline.level = static_cast<int>(level);
+    ASSAS_RETURN_IF_ERROR(compression->no_unknown_keys());
+  }
+  return node.no_unknown_keys();
+}
+
+Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  DiskBufferOptions& o = buffer.options;
+  ASSAS_RETURN_IF_ERROR(node.optional_size("max_size", o.max_size_bytes, 1 << 20, 1ULL << 44));
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_size("segment_size", o.segment_size_bytes, 64 << 10, 1ULL << 30));
+  std::string fsync = "batch";
+  ASSAS_RETURN_IF_ERROR(node.optional_choice("fsync", fsync, {"batch", "off"}));
+  o.fsync = fsync == "batch";
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_choice("when_full", buffer.when_full, {"block", "drop_newest", "drop_oldest"}));
+  if (buffer.when_full != "block") {
+    return node.get("when_full")
+        ->error("'" + buffer.when_full +
+                "' is not available in this version; only 'block' is (reading pauses until the "
+                "buffer has room, and nothing is lost)");
+  }
+  return node.no_unknown_keys();
+}
+
+Status parse_millis(const ConfigNode& node, std::string_view key, std::chrono::milliseconds& out,
+                    std::chrono::milliseconds min, std::chrono::milliseconds max) {
+  std::chrono::nanoseconds value = out;
+  ASSAS_RETURN_IF_ERROR(node.optional_duration(key, value, min, max));
+  out = std::chrono::duration_cast<std::chrono::milliseconds>(value);
+  return Status::ok();
+}
+
+Status parse_output(const ConfigNode& node, OutputSpec& out) {
+  using std::chrono::milliseconds;
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  ASSAS_RETURN_IF_ERROR(node.required_string("type", out.type));
+  if (out.type != "assas") {
+    return node.get("type")->error("'" + out.type +
+                                   "' is not an output type; this version has: assas");
+  }
+  out.name = out.type;
+  ASSAS_RETURN_IF_ERROR(node.optional_string("name", out.name));
+  out.assas.name = out.name;
+  transport::AssasOutputOptions& a = out.assas;
+  ASSAS_RETURN_IF_ERROR(node.optional_string_list("endpoints", a.endpoints));
+  if (a.endpoints.empty()) {
+    return node.error("missing required key 'endpoints', e.g. [\"soc1.example.ma:6514\"]");
+  }
+  Result<std::vector<ConfigNode>> endpoint_nodes = node.get("endpoints")->items();
+  for (size_t i = 0; i < a.endpoints.size(); ++i) {
+    Result<transport::Endpoint> e = transport::parse_endpoint(a.endpoints[i]);
+    if (!e.is_ok()) {
+      return (*endpoint_nodes)[i].error(e.status().message());
+    }
+  }
+  std::optional<ConfigNode> tls = node.get("tls");
+  if (!tls) {
+    return node.error("missing required key 'tls' (ca, cert and key); TLS cannot be turned off");
+  }
+  ASSAS_RETURN_IF_ERROR(tls->expect_map());
+  ASSAS_RETURN_IF_ERROR(tls->required_string("ca", a.tls.ca));
+  ASSAS_RETURN_IF_ERROR(tls->required_string("cert", a.tls.cert));
+  ASSAS_RETURN_IF_ERROR(tls->required_string("key", a.tls.key));
+  ASSAS_RETURN_IF_ERROR(tls->optional_string("server_name", a.tls.server_name));
+  ASSAS_RETURN_IF_ERROR(tls->no_unknown_keys());
+  out.file_nodes = {{*tls->get("ca"), false}, {*tls->get("cert"), false}, {*tls->get("key"), true}};
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_size("max_inflight", a.max_inflight_bytes, 64 << 10, 1ULL << 32));
+  ASSAS_RETURN_IF_ERROR(parse_millis(node, "connect_timeout", a.connect_timeout,
+                                     milliseconds(100), milliseconds(600000)));
+  if (std::optional<ConfigNode> backoff = node.get("backoff")) {
+    ASSAS_RETURN_IF_ERROR(backoff->expect_map());
+    ASSAS_RETURN_IF_ERROR(
+        parse_millis(*backoff, "min", a.backoff_min, milliseconds(1), milliseconds(600000)));
+    ASSAS_RETURN_IF_ERROR(
+        parse_millis(*backoff, "max", a.backoff_max, milliseconds(1), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(backoff->no_unknown_keys());
+    if (a.backoff_max < a.backoff_min) {
+      return backoff->error("max must not be below min");
+    }
+  }
+  if (std::optional<ConfigNode> heartbeat = node.get("heartbeat")) {
+    ASSAS_RETURN_IF_ERROR(heartbeat->expect_map());
+    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "interval", a.heartbeat_interval,
+                                       milliseconds(10), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "timeout", a.heartbeat_timeout,
+                                       milliseconds(20), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(heartbeat->no_unknown_keys());
+  }
+  return node.no_unknown_keys();
+}
+
+}  // namespace
+
+bool is_safe_name(std::string_view name, size_t max_length) {
+  if (name.empty() || name.size() > max_length || name.front() == '.') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-';
+  });
+}
+
+Result<AgentConfig> load_agent_config(const std::string& path) {
+  Result<ConfigNode> root = ConfigNode::load_file(path);
+  if (!root.is_ok()) {
+    return root.status();
+  }
+  AgentConfig config;
+  config.source_file = path;
+  config.agent.id = config.agent.host = hostname();
+  ASSAS_RETURN_IF_ERROR(root->expect_map());
+  if (std::optional<ConfigNode> agent = root->get("agent")) {
+    ASSAS_RETURN_IF_ERROR(parse_agent(*agent, config.agent));
+  }
+  std::optional<ConfigNode> collectors = root->get("collectors");
+  if (!collectors) {
+    return root->error("missing required key 'collectors' (what to read)");
+  }
+  ASSAS_RETURN_IF_ERROR(parse_collectors(*collectors, config.collectors));
+  if (std::optional<ConfigNode> pipeline = root->get("pipeline")) {
+    ASSAS_RETURN_IF_ERROR(parse_pipeline(*pipeline, config.pipeline));
+  }
+  if (std::optional<ConfigNode> buffer = root->get("buffer")) {
+    ASSAS_RETURN_IF_ERROR(parse_buffer(*buffer, config.buffer));
+  }
+  std::optional<ConfigNode> outputs = root->get("outputs");
+  if (!outputs) {
+    return root->error("missing required key 'outputs' (where to send)");
+  }
+  Result<std::vector<ConfigNode>> output_nodes = outputs->items();
+  if (!output_nodes.is_ok()) {
+    return output_nodes.status();
+  }
+  if (output_nodes->size() != 1) {
+    return outputs->error("list exactly one output; several outputs (each with its own position "
+                          "in the buffer) arrive with a later version");
+  }
+  OutputSpec output;
+  ASSAS_RETURN_IF_ERROR(parse_output(output_nodes->front(), output));
+  config.outputs.push_back(std::move(output));
+  ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
+  return config;
+}
+
+Status validate_agent_config_files(const AgentConfig& config) {
+  for (const OutputSpec& output : config.outputs) {
+    for (const auto& [node, is_key] : output.file_nodes) {
+      Result<std::string> path = node.as_string();
+      struct stat st {};
+      if (::stat(path->c_str(), &st) != 0) {
+        return node.error("file '" + *path + "' not found");
+      }
+      if (is_key && (st.st_mode & 077) != 0) {
+        return node.error("key file '" + *path +
+                          "' is readable by group or others; run: chmod 600 " + *path);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace assas::agent
