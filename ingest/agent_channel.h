@@ -3,12 +3,16 @@
 // The loop-side owner of one agent identity's AgentStore. Everything that touches the store runs
 // as a job on libuv's thread pool, one job at a time and in arrival order, so the store needs no
 // locks and acknowledgements come out in seq order. Batches that arrive while a job runs are
-// written together by the next job (group commit: one write, one fdatasync, one state commit).
+// written together by the next job (group commit: one write, one fdatasync, one state commit,
+// one ack).
 //
 // At most one session (connection) is attached; a new connection of the same identity replaces
-// the old one. Loop thread only; the channel outlives its jobs (the service waits for them).
-
-#include <uv.h>
+// the old one, which is told so and closes. Sessions are told apart by a serial number, never by
+// address, so a job finishing for a session that is gone cannot be mistaken for a new session
+// that happens to live at the same address.
+//
+// Loop thread only. The channel must outlive its jobs: IngestService keeps every channel until
+// the loop ends and waits for idle() before stopping.
 
 #include <cstdint>
 #include <deque>
@@ -16,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "ingest/agent_store.h"
 
@@ -27,43 +33,59 @@ class AgentChannel {
   class Listener {
    public:
     virtual ~Listener() = default;
+    // The store is open and holds everything queued before the hello: answer it.
     virtual void on_hello_answer(uint64_t stored_upto) = 0;
+    // Everything up to stored_upto of the session's stream is durable.
     virtual void on_stored(uint64_t stored_upto) = 0;
+    // Storing failed (a corrupt batch, the disk); the session must close with why.
     virtual void on_store_failed(const Status& why) = 0;
+    // Another connection of the same identity took over; close this one.
+    virtual void on_replaced() = 0;
   };
 
-  AgentChannel(uv_loop_t* loop, std::string data_dir, std::string identity, StoreLimits limits);
+  // on_idle runs whenever the last job finishes with nothing queued (used for a clean stop).
+  AgentChannel(uv_loop_t* loop, std::string data_dir, std::string identity, StoreLimits limits,
+               std::function<void()> on_idle);
+  ~AgentChannel();
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
 
-  // The session for this identity from now on; the previous one no longer hears anything.
-  void attach(Listener* listener, uint64_t stream_id, std::string host);
+  // Makes listener the session for this identity from now on, for stream_id, and queues its hello
+  // answer behind the jobs already queued (so the answer reflects them). The previous session, if
+  // any, gets on_replaced() and hears nothing else.
+  void attach(Listener* listener, uint64_t stream_id);
+  // The session is gone; nothing more is said to it. Its queued batches are still written.
   void detach(Listener* listener);
-  // Queues the hello answer behind the jobs already queued (so it reflects them).
-  void request_hello_answer();
   void enqueue(ReceivedBatch batch);
-  // Batches queued or being written.
+
+  // Batches (and their payload bytes) queued or being written.
   size_t pending_batches() const { return queued_.size() + running_batches_; }
-  bool busy() const { return running_; }
+  uint64_t pending_bytes() const { return queued_bytes_ + running_bytes_; }
+  bool idle() const { return !running_ && queued_.empty() && !hello_requested_; }
+  const std::string& identity() const { return identity_; }
 
  private:
   struct Job;
   void run_next();
   static void work(uv_work_t* req) noexcept;
   static void after_work(uv_work_t* req, int status) noexcept;
+  void finish(Job& job);
 
   uv_loop_t* loop_;
   std::string data_dir_;
   std::string identity_;
   StoreLimits limits_;
+  std::function<void()> on_idle_;
   std::unique_ptr<AgentStore> store_;  // opened by the first job; touched only inside jobs
   Listener* listener_ = nullptr;
+  uint64_t session_serial_ = 0;  // of listener_; each attach() takes the next number
   uint64_t stream_id_ = 0;
-  std::string host_;
   std::deque<ReceivedBatch> queued_;
+  uint64_t queued_bytes_ = 0;
   bool hello_requested_ = false;
   bool running_ = false;
   size_t running_batches_ = 0;
+  uint64_t running_bytes_ = 0;
 };
 
 }  // namespace assas::ingest

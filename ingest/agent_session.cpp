@@ -11,64 +11,76 @@ AgentSession::AgentSession(IngestService& service, PeerConnection& connection)
     : service_(service), connection_(connection) {}
 
 AgentSession::~AgentSession() {
+  detach();
+}
+
+void AgentSession::detach() {
   if (channel_ != nullptr) {
     channel_->detach(this);
+    channel_ = nullptr;
   }
 }
 
 void AgentSession::on_frame(const transport::Frame& frame) {
-  if (const auto* hello = std::get_if<transport::HelloFrame>(&frame)) {
-    on_hello(*hello);
-  } else if (const auto* batch = std::get_if<transport::BatchFrame>(&frame)) {
+  if (!got_hello_) {
+    if (const auto* hello = std::get_if<transport::HelloFrame>(&frame)) {
+      on_hello(*hello);
+    } else {
+      connection_.close(invalid_argument("the first frame must be a hello"));
+    }
+    return;
+  }
+  if (const auto* batch = std::get_if<transport::BatchFrame>(&frame)) {
     on_batch(*batch);
   } else if (const auto* ping = std::get_if<transport::PingFrame>(&frame)) {
     connection_.send(transport::PongFrame{ping->nonce});
   } else if (std::holds_alternative<transport::PongFrame>(frame)) {
-    // liveness only
+    // Its arrival is what counts: the server's idle timer was re-armed.
   } else if (const auto* error = std::get_if<transport::ErrorFrame>(&frame)) {
-    ASSAS_LOG(kWarn, "agent reported an error", log::kv("agent", connection_.peer_identity()),
-              log::kv("error", error->message));
+    ASSAS_LOG(kWarn, "agent reported an error and closes",
+              log::kv("agent", connection_.peer_identity()),
+              log::kv("peer", connection_.peer_address()), log::kv("error", error->message));
     connection_.close(Status::ok());
+  } else if (std::holds_alternative<transport::HelloFrame>(frame)) {
+    connection_.close(invalid_argument("a second hello on one connection"));
   } else {
-    connection_.close(corruption("unexpected frame from an agent"));
+    connection_.close(invalid_argument("an agent may not send this frame type"));
   }
 }
 
 void AgentSession::on_hello(const transport::HelloFrame& hello) {
-  if (channel_ != nullptr) {
-    connection_.close(corruption("second hello on one connection"));
-    return;
-  }
+  got_hello_ = true;
   if (hello.version != transport::kProtocolVersion) {
     connection_.close(invalid_argument("protocol version " + std::to_string(hello.version) +
                                        " is not supported; this receiver speaks " +
                                        std::to_string(transport::kProtocolVersion)));
     return;
   }
+  // The certificate decides who this is and so which directory it writes to. Checked before
+  // anything touches the filesystem; the server logs the reason with the peer's address.
   const std::string& identity = connection_.peer_identity();
   if (!is_safe_identity(identity)) {
     connection_.close(permission_denied(
         "certificate name '" + identity +
-        "' cannot be used as an agent identity; it must match [A-Za-z0-9_.-]{1,128} and not "
-        "start with '.'"));
+        "' cannot be used as an agent identity: it must match [A-Za-z0-9_.-]{1,128}, not start "
+        "with '.' and not contain '..'; issue the agent a certificate with such a name"));
     return;
   }
   if (hello.agent_id != identity) {
-    // The certificate decides who this is; the claim is only worth a line in the log.
+    // The claim in the hello is only worth a line in the log.
     ASSAS_LOG(kWarn, "agent claims another id than its certificate; the certificate wins",
               log::kv("certificate", identity), log::kv("claimed", hello.agent_id),
               log::kv("peer", connection_.peer_address()));
   }
-  channel_ = &service_.channel_for(identity);
-  channel_->attach(this, hello.stream_id, hello.host);
-  channel_->request_hello_answer();
   ASSAS_LOG(kInfo, "agent connected", log::kv("agent", identity),
-            log::kv("peer", connection_.peer_address()), log::kv("stream", hello.stream_id));
+            log::kv("peer", connection_.peer_address()), log::kv("host", hello.host),
+            log::kv("stream", hello.stream_id));
+  channel_ = &service_.channel_for(identity);
+  channel_->attach(this, hello.stream_id);
 }
 
 void AgentSession::on_hello_answer(uint64_t stored_upto) {
   ready_ = true;
-  last_seq_ = stored_upto;
   const ServiceOptions& o = service_.options();
   connection_.send(transport::HelloOkFrame{transport::kProtocolVersion, stored_upto,
                                            o.window_batches, o.window_bytes, o.max_frame_bytes});
@@ -76,21 +88,18 @@ void AgentSession::on_hello_answer(uint64_t stored_upto) {
 
 void AgentSession::on_batch(const transport::BatchFrame& batch) {
   if (!ready_) {
-    connection_.close(corruption("batch before the hello was answered"));
+    connection_.close(invalid_argument("a batch before the hello was answered"));
     return;
   }
   const ServiceOptions& o = service_.options();
   if (batch.raw_size > o.limits.max_batch_bytes) {
-    connection_.close(resource_exhausted("batch " + std::to_string(batch.seq) + " declares " +
-                                         std::to_string(batch.raw_size) +
-                                         " bytes uncompressed, over the limit of " +
-                                         std::to_string(o.limits.max_batch_bytes)));
+    connection_.close(resource_exhausted(
+        "batch " + std::to_string(batch.seq) + " declares " + std::to_string(batch.raw_size) +
+        " bytes uncompressed, over this receiver's max_batch_bytes of " +
+        std::to_string(o.limits.max_batch_bytes)));
     return;
   }
-  if (batch.seq <= last_seq_) {
-    // Resent after a reconnect, or a replay: the store drops it, and it is acknowledged again.
-  }
-  last_seq_ = std::max(last_seq_, batch.seq);
+  // The payload lives only during this call; the store job needs its own copy.
   channel_->enqueue(ReceivedBatch{batch.seq, batch.event_count, batch.raw_size, batch.codec,
                                   std::string(batch.payload)});
   update_flow();
@@ -108,10 +117,18 @@ void AgentSession::on_store_failed(const Status& why) {
   connection_.close(why);
 }
 
-// Credits are the agent's side of flow control; this is ours: a session that has a full window
-// waiting for the disk stops being read, so one fast agent cannot pile up memory here.
+void AgentSession::on_replaced() {
+  channel_ = nullptr;  // the channel belongs to the new connection now
+  connection_.close(unavailable("replaced by a newer connection with the same certificate"));
+}
+
+// Credits are the agent's side of flow control; this is ours: a connection whose agent has a full
+// window waiting for the disk stops being read, so one agent that ignores its credits cannot pile
+// up memory here (and others are unaffected).
 void AgentSession::update_flow() {
-  bool full = channel_ != nullptr && channel_->pending_batches() >= service_.options().window_batches;
+  const ServiceOptions& o = service_.options();
+  bool full = channel_ != nullptr && (channel_->pending_batches() >= o.window_batches ||
+                                      channel_->pending_bytes() >= o.window_bytes);
   if (full && !paused_) {
     paused_ = true;
     connection_.pause_reading();
@@ -122,10 +139,7 @@ void AgentSession::update_flow() {
 }
 
 void AgentSession::on_closed(const Status& why) {
-  if (channel_ != nullptr) {
-    channel_->detach(this);
-    channel_ = nullptr;
-  }
+  detach();
   ASSAS_LOG(kInfo, "agent disconnected", log::kv("agent", connection_.peer_identity()),
             log::kv("peer", connection_.peer_address()),
             log::kv("reason", why.is_ok() ? std::string("closed") : why.to_string()));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "ingest/agent_channel.h"
@@ -9,8 +10,10 @@ namespace assas::ingest {
 
 class IngestService;
 
-// One connection of one agent. See ingest_service.h for the protocol. Loop thread only; destroyed
-// by the server right after on_closed.
+// One connection of one agent; the protocol it speaks is described in ingest_service.h and
+// docs/ingest.md. Loop thread only. Created by IngestService::on_connection and destroyed by the
+// server right after on_closed(); it detaches from its channel there, so the channel never calls
+// a session that is gone.
 class AgentSession final : public transport::ConnectionHandler, private AgentChannel::Listener {
  public:
   AgentSession(IngestService& service, transport::PeerConnection& connection);
@@ -27,17 +30,19 @@ class AgentSession final : public transport::ConnectionHandler, private AgentCha
   void on_hello_answer(uint64_t stored_upto) override;
   void on_stored(uint64_t stored_upto) override;
   void on_store_failed(const Status& why) override;
+  void on_replaced() override;
 
   void on_hello(const transport::HelloFrame& hello);
   void on_batch(const transport::BatchFrame& batch);
   void update_flow();
+  void detach();
 
   IngestService& service_;
   transport::PeerConnection& connection_;
-  AgentChannel* channel_ = nullptr;
-  bool ready_ = false;    // the hello answer was sent
-  bool paused_ = false;
-  uint64_t last_seq_ = 0;  // highest seq received in this session
+  AgentChannel* channel_ = nullptr;  // set by the hello; owned by the service
+  bool got_hello_ = false;
+  bool ready_ = false;   // the hello answer was sent
+  bool paused_ = false;  // we hold one pause_reading() on the connection
 };
 
 }  // namespace assas::ingest

@@ -1,12 +1,14 @@
 #include "ingest/agent_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "base/crc32c.h"
 #include "base/file_util.h"
@@ -19,6 +21,7 @@ namespace {
 
 constexpr size_t kMaxStateBytes = 4096;
 constexpr const char* kStateMagic = "assas-ingest-state 1";
+constexpr uint32_t kMaxFileIndex = 99999999;  // the 8 digits of the file name
 
 std::string encode_state(uint64_t stream_id, uint64_t stored_upto, uint32_t file_index,
                          uint64_t file_size) {
@@ -85,36 +88,71 @@ Status AgentStore::recover() {
   if (!text.is_ok() && text.status().code() != StatusCode::kNotFound) {
     return text.status();
   }
-  if (text.is_ok()) {
-    size_t crc_at = text->rfind("crc ");
-    unsigned stored_crc = 0;
-    unsigned long long stream = 0;
-    unsigned long long upto = 0;
-    unsigned index = 0;
-    unsigned long long size = 0;
-    bool ok = crc_at != std::string::npos &&
-              std::sscanf(text->c_str() + crc_at, "crc %8x", &stored_crc) == 1 &&
-              stored_crc == crc32c::value(std::string_view(*text).substr(0, crc_at)) &&
-              std::sscanf(text->c_str(),
-                          "assas-ingest-state 1\nstream_id %llu\nstored_upto %llu\nfile_index "
-                          "%u\nfile_size %llu\n",
-                          &stream, &upto, &index, &size) == 4 &&
-              index >= 1;
-    if (!ok) {
-      return corruption("state file '" + path +
-                        "' is damaged; the stored events are intact, but de-duplication state is "
-                        "lost: move the file away to accept this agent again (resent batches may "
-                        "then be stored twice)");
+  if (!text.is_ok()) {
+    // A new agent. The state file is written before the first events file exists, so events
+    // files without a state file were not made by us (or the state was deleted): refuse rather
+    // than truncate or overwrite what may be acknowledged events.
+    Result<bool> any = has_events_files();
+    if (!any.is_ok()) {
+      return any.status();
     }
-    state_ = State{stream, upto, index, size};
+    if (*any) {
+      return corruption("'" + dir_ + "' holds events files but no state file; restore the state " +
+                        "file, or move the events files away to accept this agent again");
+    }
+    state_ = State{};
+    ASSAS_RETURN_IF_ERROR(commit(state_));
+    return open_file(state_.file_index, state_.file_size);
   }
-  // Anything written after the last commit was never acknowledged: the agent will send it again.
-  for (uint32_t later = state_.file_index + 1;; ++later) {
-    if (::unlink(file_path(later).c_str()) != 0) {
+  size_t crc_at = text->rfind("crc ");
+  unsigned stored_crc = 0;
+  unsigned long long stream = 0;
+  unsigned long long upto = 0;
+  unsigned index = 0;
+  unsigned long long size = 0;
+  bool ok = crc_at != std::string::npos &&
+            std::sscanf(text->c_str() + crc_at, "crc %8x", &stored_crc) == 1 &&
+            stored_crc == crc32c::value(std::string_view(*text).substr(0, crc_at)) &&
+            std::sscanf(text->c_str(),
+                        "assas-ingest-state 1\nstream_id %llu\nstored_upto %llu\nfile_index "
+                        "%u\nfile_size %llu\n",
+                        &stream, &upto, &index, &size) == 4 &&
+            index >= 1 && index <= kMaxFileIndex;
+  if (!ok) {
+    return corruption("state file '" + path +
+                      "' is damaged; the stored events are intact, but de-duplication state is "
+                      "lost: move the file away to accept this agent again (resent batches may "
+                      "then be stored twice)");
+  }
+  state_ = State{stream, upto, index, size};
+  // A file after the committed one was started by a rotation that never committed: all it holds
+  // was never acknowledged, and the agent sends it again.
+  for (uint32_t later = state_.file_index + 1; later <= kMaxFileIndex; ++later) {
+    std::string later_path = file_path(later);
+    if (::unlink(later_path.c_str()) != 0) {
+      break;
+    }
+    ASSAS_LOG(kWarn, "removed an events file started but never committed; the agent resends it",
+              log::kv("file", later_path));
+  }
+  return open_file(state_.file_index, state_.file_size);
+}
+
+Result<bool> AgentStore::has_events_files() const {
+  DIR* dir = ::opendir(dir_.c_str());
+  if (dir == nullptr) {
+    return posix_status("open directory '" + dir_ + "'", errno);
+  }
+  bool found = false;
+  while (const dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name.size() > 6 && name.substr(0, 7) == "events-") {
+      found = true;
       break;
     }
   }
-  return open_file(state_.file_index, state_.file_size);
+  ::closedir(dir);
+  return found;
 }
 
 Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
@@ -123,7 +161,7 @@ Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
     fd_ = -1;
   }
   std::string path = file_path(index);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) {
     return posix_status("open '" + path + "'", errno);
   }
@@ -133,7 +171,8 @@ Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
   }
   if (static_cast<uint64_t>(st.st_size) > committed_size) {
     ASSAS_LOG(kWarn, "cutting off events written but never acknowledged; the agent resends them",
-              log::kv("file", path), log::kv("bytes", static_cast<uint64_t>(st.st_size) - committed_size));
+              log::kv("file", path),
+              log::kv("bytes", static_cast<uint64_t>(st.st_size) - committed_size));
     if (::ftruncate(fd_, static_cast<off_t>(committed_size)) != 0) {
       return posix_status("truncate '" + path + "'", errno);
     }
@@ -146,85 +185,119 @@ Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
   return Status::ok();
 }
 
-Status AgentStore::commit() {
-  return atomic_write_file(dir_ + "/state", encode_state(state_.stream_id, state_.stored_upto,
-                                                         state_.file_index, state_.file_size));
+Status AgentStore::commit(const State& state) {
+  return atomic_write_file(dir_ + "/state", encode_state(state.stream_id, state.stored_upto,
+                                                         state.file_index, state.file_size));
 }
 
 uint64_t AgentStore::stored_upto(uint64_t stream_id) const {
   return stream_id == state_.stream_id ? state_.stored_upto : 0;
 }
 
-Result<WriteOutcome> AgentStore::write(uint64_t stream_id, const std::string& host,
-                                       std::vector<ReceivedBatch>& batches) {
+Result<WriteOutcome> AgentStore::write(uint64_t stream_id, std::vector<ReceivedBatch>& batches) {
   WriteOutcome outcome;
-  if (stream_id != state_.stream_id) {
-    ASSAS_LOG(kInfo, "agent started a new buffer stream; de-duplication restarts",
-              log::kv("agent", identity_), log::kv("old_stream", state_.stream_id),
-              log::kv("new_stream", stream_id));
-    state_.stream_id = stream_id;
-    state_.stored_upto = 0;
-  }
+  // Work on copies: the state moves only once the write is durable and committed, so a failure
+  // anywhere below leaves the store exactly as the last commit describes it.
+  const bool new_stream = stream_id != state_.stream_id;
+  uint64_t new_upto = new_stream ? 0 : state_.stored_upto;
+  const uint64_t old_upto = new_upto;
   json_.clear();
-  uint64_t new_upto = state_.stored_upto;
   Status refused;
   for (ReceivedBatch& batch : batches) {
     if (batch.seq <= new_upto) {
       ++outcome.duplicates_dropped;
       continue;
     }
-    if (batch.event_count > limits_.max_batch_events) {
-      refused = corruption("batch " + std::to_string(batch.seq) + " declares too many events");
-      break;
-    }
-    Status s = decompressor_.decompress(batch.codec, batch.payload, batch.raw_size,
-                                        limits_.max_batch_bytes, raw_);
-    size_t mark = json_.size();
-    uint64_t events = 0;
-    if (s.is_ok()) {
-      s = transport::decode_batch(raw_, batch.event_count,
-                                  [&](const transport::DecodedBatchHeader& header,
-                                      const transport::DecodedEvent& event) {
-                                    (void)header;
-                                    append_event_json(json_, identity_, host, event);
-                                    ++events;
-                                  });
-    }
-    if (s.is_ok() && events != batch.event_count) {
-      s = corruption("batch holds " + std::to_string(events) + " events, not the declared " +
-                     std::to_string(batch.event_count));
-    }
+    Status s = format_batch(batch, outcome.events_written);
     if (!s.is_ok()) {
-      json_.resize(mark);  // a corrupt batch writes nothing
       refused = s.with_context("batch " + std::to_string(batch.seq));
       break;
     }
-    outcome.events_written += events;
     new_upto = batch.seq;
   }
-  if (new_upto != state_.stored_upto) {
-    if (state_.file_size > 0 && state_.file_size + json_.size() > limits_.max_file_size) {
-      // The full file was synced with its last batch; a new one starts (recover() removes it
-      // again if we crash before it is committed).
-      ASSAS_RETURN_IF_ERROR(open_file(state_.file_index + 1, 0));
-      ASSAS_RETURN_IF_ERROR(fsync_dir(dir_));
+  if (new_upto != old_upto) {
+    Status s = append_and_commit(stream_id, new_upto);
+    if (!s.is_ok()) {
+      return s;
     }
-    std::string path = file_path(state_.file_index);
-    ASSAS_RETURN_IF_ERROR(
-        pwrite_all(fd_, json_, static_cast<off_t>(state_.file_size), path));
-    // Durable, then committed, then (by the caller) acknowledged.
-    if (::fdatasync(fd_) != 0) {
-      return posix_status("fdatasync '" + path + "'", errno);
+    if (new_stream) {
+      ASSAS_LOG(kInfo, "agent started a new buffer stream; de-duplication restarts with it",
+                log::kv("agent", identity_), log::kv("stream", stream_id),
+                log::kv("stored_upto", new_upto));
     }
-    state_.file_size += json_.size();
-    state_.stored_upto = new_upto;
-    ASSAS_RETURN_IF_ERROR(commit());
   }
-  outcome.stored_upto = state_.stored_upto;
+  outcome.stored_upto = stored_upto(stream_id);
   if (!refused.is_ok()) {
     return refused;
   }
   return outcome;
+}
+
+Status AgentStore::format_batch(const ReceivedBatch& batch, uint64_t& events_written) {
+  if (batch.event_count > limits_.max_batch_events) {
+    return corruption("declares " + std::to_string(batch.event_count) +
+                      " events, over the limit of " + std::to_string(limits_.max_batch_events));
+  }
+  Status s = decompressor_.decompress(batch.codec, batch.payload, batch.raw_size,
+                                      limits_.max_batch_bytes, raw_);
+  const size_t mark = json_.size();
+  uint64_t events = 0;
+  if (s.is_ok()) {
+    s = transport::decode_batch(
+        raw_, batch.event_count,
+        [&](const transport::DecodedBatchHeader& header, const transport::DecodedEvent& event) {
+          append_event_json(json_, identity_, header.host, event);
+          ++events;
+        });
+  }
+  if (s.is_ok() && events != batch.event_count) {
+    s = corruption("holds " + std::to_string(events) + " events, not the declared " +
+                   std::to_string(batch.event_count));
+  }
+  if (!s.is_ok()) {
+    json_.resize(mark);  // a corrupt batch writes nothing
+    return s;
+  }
+  events_written += events;
+  return Status::ok();
+}
+
+Status AgentStore::append_and_commit(uint64_t stream_id, uint64_t stored_upto) {
+  if (state_.file_size > 0 && state_.file_size + json_.size() > limits_.max_file_size) {
+    if (state_.file_index >= kMaxFileIndex) {
+      return resource_exhausted("'" + dir_ + "' has used every events file number; move the " +
+                                "files away");
+    }
+    // The full file was synced with its last commit. If we crash before the state names the new
+    // file, recover() removes it again.
+    ASSAS_RETURN_IF_ERROR(open_file(state_.file_index + 1, 0));
+  }
+  std::string path = file_path(state_.file_index);
+  Status s = pwrite_all(fd_, json_, static_cast<off_t>(state_.file_size), path);
+  // Durable, then committed, then (by the caller) acknowledged. fdatasync also makes a new
+  // file's size durable; its name is made durable by commit()'s fsync of the directory.
+  if (s.is_ok() && ::fdatasync(fd_) != 0) {
+    s = posix_status("fdatasync '" + path + "'", errno);
+  }
+  if (!s.is_ok()) {
+    // Cut off what may have reached the file, so that readers never see a partial line past
+    // the committed size; a failed fsync may also have dropped pages we cannot retry.
+    if (::ftruncate(fd_, static_cast<off_t>(state_.file_size)) != 0) {
+      ASSAS_LOG(kError, "cannot cut off a failed write; it is cut at the next open",
+                log::kv("file", path), log::kv("errno", errno));
+    }
+    return s;
+  }
+  State next = state_;
+  next.stream_id = stream_id;
+  next.stored_upto = stored_upto;
+  next.file_size += json_.size();
+  s = commit(next);
+  if (!s.is_ok()) {
+    return s;
+  }
+  state_ = next;
+  return Status::ok();
 }
 
 }  // namespace assas::ingest

@@ -24,8 +24,8 @@ namespace assas::ingest {
 
 struct StoreLimits {
   uint64_t max_file_size = 256ULL << 20;
-  uint32_t max_batch_bytes = 64U << 20;   // uncompressed
-  uint32_t max_batch_events = 1U << 20;
+  uint32_t max_batch_bytes = 64U << 20;  // uncompressed
+  uint32_t max_batch_events = 1U << 20;  // a batch declaring more is refused before decoding
 };
 
 // A batch as received, owning its payload.
@@ -43,7 +43,7 @@ struct WriteOutcome {
   uint64_t duplicates_dropped = 0;  // batches
 };
 
-// Identities become directory names: [A-Za-z0-9_.-]{1,128}, not starting with '.'.
+// Identities become directory names: [A-Za-z0-9_.-]{1,128}, not starting with '.', without "..".
 bool is_safe_identity(std::string_view identity);
 
 class AgentStore {
@@ -57,10 +57,12 @@ class AgentStore {
   // The highest seq of stream_id already stored (0 for a stream not seen before).
   uint64_t stored_upto(uint64_t stream_id) const;
 
-  // Stores the batches of stream_id in order, skipping those already stored. A batch that does not
-  // decode is refused with kCorruption; the batches before it are stored and committed.
-  Result<WriteOutcome> write(uint64_t stream_id, const std::string& host,
-                             std::vector<ReceivedBatch>& batches);
+  // Stores the batches of stream_id in order, skipping those already stored, with one write, one
+  // fdatasync and one state commit (group commit). A batch that does not decompress or decode is
+  // refused with kCorruption and writes nothing; the batches before it are stored and committed,
+  // those after it are not. Any other error leaves the files as the last commit describes them
+  // (after a reopen, which cuts off anything uncommitted): drop the store and open it again.
+  Result<WriteOutcome> write(uint64_t stream_id, std::vector<ReceivedBatch>& batches);
 
  private:
   struct State {
@@ -71,8 +73,11 @@ class AgentStore {
   };
   AgentStore(std::string dir, std::string identity, StoreLimits limits);
   Status recover();
+  Result<bool> has_events_files() const;
   Status open_file(uint32_t index, uint64_t committed_size);
-  Status commit();
+  Status format_batch(const ReceivedBatch& batch, uint64_t& events_written);
+  Status append_and_commit(uint64_t stream_id, uint64_t stored_upto);
+  Status commit(const State& state);
   std::string file_path(uint32_t index) const;
 
   std::string dir_;

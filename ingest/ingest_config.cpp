@@ -3,21 +3,33 @@
 #include <sys/stat.h>
 
 #include "base/config_node.h"
+#include "transport/endpoint.h"
 
 namespace assas::ingest {
 namespace {
 
-// A configured file must exist; a key must not be readable by group or others.
-Status check_file(const ConfigNode& map, std::string_view key, bool private_key) {
-  std::optional<ConfigNode> node = map.get(key);
-  Result<std::string> path = node->as_string();
-  struct stat st {};
-  if (::stat(path->c_str(), &st) != 0) {
-    return node->error("file '" + *path + "' not found");
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+
+Status parse_window(const ConfigNode& node, ServiceOptions& s) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  uint64_t batches = s.window_batches;
+  ASSAS_RETURN_IF_ERROR(node.optional_uint("batches", batches, 1, 4096));
+  s.window_batches = static_cast<uint32_t>(batches);
+  ASSAS_RETURN_IF_ERROR(node.optional_size("bytes", s.window_bytes, 64 << 10, 4ULL << 30));
+  return node.no_unknown_keys();
+}
+
+Status parse_listen(const ConfigNode& node, std::vector<std::string>& listen) {
+  ASSAS_RETURN_IF_ERROR(node.optional_string_list("listen", listen));
+  if (listen.empty()) {
+    return node.get("listen")->error("give at least one address, e.g. [\"0.0.0.0:6514\"]");
   }
-  if (private_key && (st.st_mode & 077) != 0) {
-    return node->error("key file '" + *path + "' is readable by group or others; run: chmod 600 " +
-                       *path);
+  for (const std::string& address : listen) {
+    Result<transport::Endpoint> endpoint = transport::parse_endpoint(address, true);
+    if (!endpoint.is_ok()) {
+      return node.get("listen")->error(endpoint.status().message());
+    }
   }
   return Status::ok();
 }
@@ -26,11 +38,13 @@ Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
   ServiceOptions& s = config.service;
   transport::TlsServerOptions& t = config.server;
-  ASSAS_RETURN_IF_ERROR(node.optional_string_list("listen", t.listen));
-  if (t.listen.empty()) {
-    return node.error("listen: give at least one address, e.g. [\"0.0.0.0:6514\"]");
+  if (node.has("listen")) {
+    ASSAS_RETURN_IF_ERROR(parse_listen(node, t.listen));
   }
   ASSAS_RETURN_IF_ERROR(node.optional_string("data_dir", s.data_dir));
+  if (s.data_dir.empty()) {
+    return node.get("data_dir")->error("give a directory, e.g. /var/lib/assas-ingest");
+  }
   uint64_t max_connections = t.max_connections;
   ASSAS_RETURN_IF_ERROR(node.optional_uint("max_connections", max_connections, 1, 1000000));
   t.max_connections = static_cast<uint32_t>(max_connections);
@@ -43,24 +57,19 @@ Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   ASSAS_RETURN_IF_ERROR(node.optional_size("max_frame", max_frame, 64 << 10, 1ULL << 30));
   t.max_frame_bytes = s.max_frame_bytes = static_cast<uint32_t>(max_frame);
   if (std::optional<ConfigNode> window = node.get("window")) {
-    ASSAS_RETURN_IF_ERROR(window->expect_map());
-    uint64_t batches = s.window_batches;
-    ASSAS_RETURN_IF_ERROR(window->optional_uint("batches", batches, 1, 4096));
-    s.window_batches = static_cast<uint32_t>(batches);
-    ASSAS_RETURN_IF_ERROR(window->optional_size("bytes", s.window_bytes, 64 << 10, 1ULL << 32));
-    ASSAS_RETURN_IF_ERROR(window->no_unknown_keys());
+    ASSAS_RETURN_IF_ERROR(parse_window(*window, s));
   }
-  std::chrono::nanoseconds handshake = t.handshake_timeout;
-  std::chrono::nanoseconds idle = t.idle_timeout;
-  ASSAS_RETURN_IF_ERROR(node.optional_duration("handshake_timeout", handshake,
-                                               std::chrono::milliseconds(100),
+  nanoseconds handshake = t.handshake_timeout;
+  nanoseconds idle = t.idle_timeout;
+  ASSAS_RETURN_IF_ERROR(node.optional_duration("handshake_timeout", handshake, milliseconds(100),
                                                std::chrono::minutes(10)));
   ASSAS_RETURN_IF_ERROR(node.optional_duration("idle_timeout", idle, std::chrono::seconds(1),
                                                std::chrono::hours(24)));
-  t.handshake_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(handshake);
-  t.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(idle);
+  t.handshake_timeout = std::chrono::duration_cast<milliseconds>(handshake);
+  t.idle_timeout = std::chrono::duration_cast<milliseconds>(idle);
   std::string level = "info";
-  ASSAS_RETURN_IF_ERROR(node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));
   log::parse_level(level, config.log_level);
   return node.no_unknown_keys();
 }
@@ -70,10 +79,26 @@ Status parse_tls(const ConfigNode& node, transport::TlsConfig& tls) {
   ASSAS_RETURN_IF_ERROR(node.required_string("ca", tls.ca));
   ASSAS_RETURN_IF_ERROR(node.required_string("cert", tls.cert));
   ASSAS_RETURN_IF_ERROR(node.required_string("key", tls.key));
-  ASSAS_RETURN_IF_ERROR(node.no_unknown_keys());
-  ASSAS_RETURN_IF_ERROR(check_file(node, "ca", false));
-  ASSAS_RETURN_IF_ERROR(check_file(node, "cert", false));
-  return check_file(node, "key", true);
+  return node.no_unknown_keys();
+}
+
+// A configured file must exist and be a regular file; a key must not be readable by group or
+// others (a private key the whole machine can read is not private).
+Status check_file(const IngestConfig& config, std::string_view key, const std::string& file,
+                  bool private_key) {
+  std::string where = config.path + ": tls." + std::string(key) + ": ";
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    return posix_status(where + "cannot use '" + file + "'", errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return invalid_argument(where + "'" + file + "' is not a regular file");
+  }
+  if (private_key && (st.st_mode & 077) != 0) {
+    return permission_denied(where + "key file '" + file +
+                             "' is readable by group or others; run: chmod 600 " + file);
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -84,6 +109,7 @@ Result<IngestConfig> load_ingest_config(const std::string& path) {
     return root.status();
   }
   IngestConfig config;
+  config.path = path;
   config.service.data_dir = "/var/lib/assas-ingest";
   config.server.listen = {"127.0.0.1:6514"};
   ASSAS_RETURN_IF_ERROR(root->expect_map());
@@ -91,12 +117,20 @@ Result<IngestConfig> load_ingest_config(const std::string& path) {
     ASSAS_RETURN_IF_ERROR(parse_ingest(*ingest, config));
   }
   std::optional<ConfigNode> tls = root->get("tls");
+  ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
   if (!tls) {
     return root->error("missing required key 'tls' (ca, cert and key of this receiver)");
   }
   ASSAS_RETURN_IF_ERROR(parse_tls(*tls, config.server.tls));
-  ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
+  config.service.window_batches = std::max<uint32_t>(config.service.window_batches, 1);
   return config;
+}
+
+Status validate_ingest_config_files(const IngestConfig& config) {
+  const transport::TlsConfig& tls = config.server.tls;
+  ASSAS_RETURN_IF_ERROR(check_file(config, "ca", tls.ca, false));
+  ASSAS_RETURN_IF_ERROR(check_file(config, "cert", tls.cert, false));
+  return check_file(config, "key", tls.key, true);
 }
 
 }  // namespace assas::ingest

@@ -1,9 +1,10 @@
 #pragma once
 
-// assas-ingest's configuration file (docs/ingest.md):
+// assas-ingest's configuration file (docs/ingest.md has every key and its default):
 //   ingest: { listen, data_dir, max_connections, max_file_size, max_batch_bytes, max_frame,
 //             window: { batches, bytes }, handshake_timeout, idle_timeout, log_level }
-//   tls:    { ca, cert, key }
+//   tls:    { ca, cert, key }   (required)
+// Unknown keys are errors, with file, line, column and the list of valid keys.
 
 #include <string>
 
@@ -15,12 +16,17 @@
 namespace assas::ingest {
 
 struct IngestConfig {
+  std::string path;  // the file it came from, for messages
   transport::TlsServerOptions server;
   ServiceOptions service;
   log::Level log_level = log::Level::kInfo;
 };
 
-// Parses and checks the file, including that the TLS files exist and the key is private.
+// Parses and checks the file's syntax and values. Touches no file but the config itself.
 Result<IngestConfig> load_ingest_config(const std::string& path);
+
+// Checks what the config names on disk: the TLS files exist and are regular files, and the key is
+// not readable by group or others. Run by --check and at start.
+Status validate_ingest_config_files(const IngestConfig& config);
 
 }  // namespace assas::ingest

@@ -17,7 +17,8 @@ AgentChannel& IngestService::channel_for(const std::string& identity) {
   if (it == channels_.end()) {
     it = channels_
              .emplace(identity, std::make_unique<AgentChannel>(loop_, options_.data_dir, identity,
-                                                                options_.limits))
+                                                               options_.limits,
+                                                               [this] { on_channel_idle(); }))
              .first;
   }
   return *it->second;
@@ -25,11 +26,24 @@ AgentChannel& IngestService::channel_for(const std::string& identity) {
 
 bool IngestService::idle() const {
   for (const auto& [identity, channel] : channels_) {
-    if (channel->busy() || channel->pending_batches() > 0) {
+    if (!channel->idle()) {
       return false;
     }
   }
   return true;
+}
+
+void IngestService::when_idle(std::function<void()> done) {
+  on_idle_ = std::move(done);
+  on_channel_idle();
+}
+
+void IngestService::on_channel_idle() {
+  if (on_idle_ && idle()) {
+    auto done = std::move(on_idle_);
+    on_idle_ = nullptr;
+    done();
+  }
 }
 
 }  // namespace assas::ingest
