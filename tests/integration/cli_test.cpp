@@ -1,0 +1,85 @@
+// The command line of both programs, run as real processes: --check on good and broken configs,
+// --version.
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/binaries.h"
+#include "tests/support/process_guard.h"
+#include "tests/support/temp_dir.h"
+
+namespace assas::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Run {
+  int exit_code;
+  std::string output;
+};
+
+Run run(const std::vector<std::string>& argv, const TempDir& dir) {
+  ProcessGuard p;
+  std::string log = dir.file("out.log");
+  p.start(argv, {}, log);
+  int code = p.wait_exit(20s);
+  return Run{code, read_text_file(log)};
+}
+
+}  // namespace
+
+TEST_CASE("assas-agent --check on a broken config prints file:line:column and exits non-zero",
+          "[integration][cli]") {
+  TempDir dir;
+  std::string config = dir.file("agent.yaml");
+  write_text_file(config,
+                  "agent: { id: web-01, data_dir: " + dir.file("data") +
+                      " }\n"
+                      "collectors:\n"
+                      "  - { type: file, name: nginx, paths: [\"/var/log/nginx/*.log\"] }\n"
+                      "buffer:\n"
+                      "  max_size: 2GiB\n"
+                      "  when_ful: block\n"
+                      "outputs:\n"
+                      "  - { type: assas, endpoints: [\"127.0.0.1:6514\"],\n"
+                      "      tls: { ca: /nonexistent/ca.pem, cert: /x.pem, key: /x.key } }\n");
+  Run r = run({ASSAS_AGENT_BIN, "--check", "--config", config}, dir);
+  REQUIRE(r.exit_code != 0);
+  REQUIRE_THAT(r.output, Catch::Contains(config + ":6:3: buffer.when_ful: unknown key"));
+}
+
+TEST_CASE("assas-agent --check names a missing certificate file with its position",
+          "[integration][cli]") {
+  TempDir dir;
+  std::string config = dir.file("agent.yaml");
+  write_text_file(config, "agent: { id: web-01, data_dir: " + dir.file("data") +
+                              " }\n"
+                              "collectors:\n"
+                              "  - { type: file, name: nginx, paths: [\"/var/log/nginx/*.log\"] }\n"
+                              "outputs:\n"
+                              "  - type: assas\n"
+                              "    endpoints: [\"127.0.0.1:6514\"]\n"
+                              "    tls:\n"
+                              "      ca: /etc/assas-test-missing/ca.pem\n"
+                              "      cert: /etc/assas-test-missing/agent.pem\n"
+                              "      key: /etc/assas-test-missing/agent.key\n");
+  Run r = run({ASSAS_AGENT_BIN, "--check", "--config", config}, dir);
+  REQUIRE(r.exit_code != 0);
+  REQUIRE_THAT(
+      r.output,
+      Catch::Contains(config + ":8:11: outputs[0].tls.ca: file '/etc/assas-test-missing/ca.pem' "
+                               "not found"));
+}
+
+TEST_CASE("assas-agent and assas-ingest print their version", "[integration][cli]") {
+  TempDir dir;
+  Run agent = run({ASSAS_AGENT_BIN, "--version"}, dir);
+  REQUIRE(agent.exit_code == 0);
+  REQUIRE_THAT(agent.output, Catch::Contains("assas-agent "));
+  Run ingest = run({ASSAS_INGEST_BIN, "--version"}, dir);
+  REQUIRE(ingest.exit_code == 0);
+  REQUIRE_THAT(ingest.output, Catch::Contains("assas-ingest "));
+}
+
+}  // namespace assas::test
