@@ -11,12 +11,12 @@
 //
 // Contract: loop thread only; loop outlives the agent. stop() before destroying it.
 
-#include <uv.h>
-
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/checkpoint_store.h"
@@ -36,8 +36,7 @@ struct AgentOptions {
 };
 
 // Makes the output once the buffer's stream id is known.
-using OutputFactory =
-    std::function<Result<std::unique_ptr<transport::Output>>(uint64_t stream_id)>;
+using OutputFactory = std::function<Result<std::unique_ptr<transport::Output>>(uint64_t stream_id)>;
 
 class Agent {
  public:
@@ -69,7 +68,16 @@ class Agent {
   std::unique_ptr<transport::Output> output_;
   std::unique_ptr<Shipper> shipper_;
   std::vector<std::unique_ptr<Collector>> collectors_;
-  enum class StopStage { kRunning, kCollectors, kPipeline, kCheckpoints, kOutput, kBuffer, kWorker, kDone };
+  enum class StopStage {
+    kRunning,
+    kCollectors,
+    kPipeline,
+    kCheckpoints,
+    kOutput,
+    kBuffer,
+    kWorker,
+    kDone
+  };
   StopStage stage_ = StopStage::kRunning;
   size_t collectors_open_ = 0;
   std::function<void()> on_stopped_;

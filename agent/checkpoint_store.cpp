@@ -43,9 +43,12 @@ std::string escape(std::string_view in) {
 }
 
 int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -205,9 +208,15 @@ CheckpointStore::~CheckpointStore() {
   ASSAS_CHECK(!impl_->writing, "CheckpointStore destroyed with a write in flight; close() first");
 }
 
-const PositionMap& CheckpointStore::positions() const { return impl_->positions; }
-uint64_t CheckpointStore::covered_seq() const { return impl_->covered_seq; }
-uint64_t CheckpointStore::persisted_seq() const { return impl_->persisted_seq; }
+const PositionMap& CheckpointStore::positions() const {
+  return impl_->positions;
+}
+uint64_t CheckpointStore::covered_seq() const {
+  return impl_->covered_seq;
+}
+uint64_t CheckpointStore::persisted_seq() const {
+  return impl_->persisted_seq;
+}
 
 void CheckpointStore::merge_buffer_positions(const RecoveryReport& recovery) {
   bool changed = false;

@@ -12,12 +12,12 @@
 // Contract: loop thread only, except open(), which blocks and runs before the loop. The file format
 // is versioned text ("assas-checkpoints 1"), one source per line, and readable by a person.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <uv.h>
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/event.h"

@@ -42,11 +42,11 @@ struct Stream {
 using StreamPtr = std::shared_ptr<const Stream>;
 
 struct Event {
-  int64_t time_ns = 0;          // read time, ns since the Unix epoch
-  uint64_t offset = 0;          // where the event starts in its source
-  std::string_view message;     // the raw bytes, without the line terminator
+  int64_t time_ns = 0;                // read time, ns since the Unix epoch
+  uint64_t offset = 0;                // where the event starts in its source
+  std::string_view message;           // the raw bytes, without the line terminator
   std::span<const FieldView> fields;  // per-event fields (e.g. parsed syslog), may be empty
-  SourcePosition next;          // the position right after this event: the checkpoint once durable
+  SourcePosition next;  // the position right after this event: the checkpoint once durable
 };
 
 }  // namespace assas::agent

@@ -1,12 +1,12 @@
 // assas-agent: reads logs on this host and ships them to the SOC. See README.md and docs/config.md.
 
-#include <uv.h>
-
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
+#include <uv.h>
 
 #include "agent/agent.h"
 #include "agent/config/agent_config.h"
@@ -150,12 +150,11 @@ int run(const std::string& config_path, bool check_only) {
   uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
   uv_signal_start(&rt.sigint, &on_signal, SIGINT);
 
-  Status started = agent.start(
-      make_agent_options(*config), std::move(collectors).value(),
-      [&](uint64_t stream_id) {
-        output_options.stream_id = stream_id;
-        return transport::make_assas_output(&loop, output_options);
-      });
+  Status started = agent.start(make_agent_options(*config), std::move(collectors).value(),
+                               [&](uint64_t stream_id) {
+                                 output_options.stream_id = stream_id;
+                                 return transport::make_assas_output(&loop, output_options);
+                               });
   int exit_code = 0;
   if (!started.is_ok()) {
     ASSAS_LOG(kError, "cannot start", log::kv("error", started.to_string()));

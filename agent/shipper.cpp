@@ -13,7 +13,9 @@ void Shipper::set_on_released(std::function<void()> callback) {
   on_released_ = std::move(callback);
 }
 
-void Shipper::on_durable(uint64_t /*seq*/) { pump(); }
+void Shipper::on_durable(uint64_t /*seq*/) {
+  pump();
+}
 
 void Shipper::on_checkpointed(uint64_t seq) {
   checkpointed_upto_ = std::max(checkpointed_upto_, seq);
@@ -51,7 +53,9 @@ void Shipper::on_acked(uint64_t upto) {
   pump();
 }
 
-void Shipper::on_writable() { pump(); }
+void Shipper::on_writable() {
+  pump();
+}
 
 void Shipper::on_disconnected(const Status& why) {
   if (!connected_) {

@@ -11,7 +11,9 @@ Worker::Worker(uv_loop_t* loop) {
   thread_ = std::thread([this] { run(); });
 }
 
-Worker::~Worker() { ASSAS_CHECK(closed_, "Worker destroyed before close() completed"); }
+Worker::~Worker() {
+  ASSAS_CHECK(closed_, "Worker destroyed before close() completed");
+}
 
 void Worker::post(Job job, Done done) {
   ++pending_;

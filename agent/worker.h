@@ -12,13 +12,13 @@
 // Contract: construct, post and close on the loop thread. close() finishes the queued jobs, joins
 // the thread and closes the async handle; on_closed runs once, after which it may be destroyed.
 
-#include <uv.h>
-
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+
+#include <uv.h>
 
 #include "base/uv_util.h"
 
@@ -52,10 +52,10 @@ class Worker {
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Task> queue_;      // guarded by mutex_: waiting to run
-  std::deque<Done> finished_;   // guarded by mutex_: ran, waiting for the loop
-  bool stopping_ = false;       // guarded by mutex_
-  size_t pending_ = 0;          // loop thread only
+  std::deque<Task> queue_;     // guarded by mutex_: waiting to run
+  std::deque<Done> finished_;  // guarded by mutex_: ran, waiting for the loop
+  bool stopping_ = false;      // guarded by mutex_
+  size_t pending_ = 0;         // loop thread only
   bool closed_ = false;
   std::function<void()> on_closed_;
   HandleCloser closer_;

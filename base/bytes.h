@@ -1,8 +1,8 @@
 #pragma once
 
 // Little-endian fixed-width and LEB128 varint encoding, shared by the disk buffer, the batch codec
-// and the wire protocol. ByteReader never reads past its input: every get_* reports failure instead,
-// because every byte it sees may come from a hostile file or peer.
+// and the wire protocol. ByteReader never reads past its input: every get_* reports failure
+// instead, because every byte it sees may come from a hostile file or peer.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,9 @@
 
 namespace assas {
 
-inline void put_u8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
+inline void put_u8(std::string& out, uint8_t v) {
+  out.push_back(static_cast<char>(v));
+}
 
 inline void put_u16(std::string& out, uint16_t v) {
   char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
@@ -74,8 +76,8 @@ inline uint64_t load_u64(const char* at) {
   return v;
 }
 
-// Reads from a borrowed buffer. After any failed get, ok() stays false and later gets fail too, so a
-// decoder can read a whole structure and check once.
+// Reads from a borrowed buffer. After any failed get, ok() stays false and later gets fail too, so
+// a decoder can read a whole structure and check once.
 class ByteReader {
  public:
   explicit ByteReader(std::string_view input) : input_(input) {}

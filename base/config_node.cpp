@@ -111,7 +111,9 @@ Result<ConfigNode> ConfigNode::load_string(std::string_view text, const std::str
   }
 }
 
-const std::string& ConfigNode::file() const { return source_->file; }
+const std::string& ConfigNode::file() const {
+  return source_->file;
+}
 
 Status ConfigNode::error(std::string_view message) const {
   std::string out = location(source_->file, node_.Mark());
@@ -135,7 +137,9 @@ std::string ConfigNode::child_path(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
-bool ConfigNode::has(std::string_view key) const { return get(key).has_value(); }
+bool ConfigNode::has(std::string_view key) const {
+  return get(key).has_value();
+}
 
 std::optional<ConfigNode> ConfigNode::get(std::string_view key) const {
   if (std::find(known_keys_->begin(), known_keys_->end(), key) == known_keys_->end()) {
@@ -170,8 +174,9 @@ Status ConfigNode::no_unknown_keys() const {
     std::string where = child_path(key);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
       return ConfigNode(source_, entry.first, where)
-          .error("key appears twice; keep only one (a second one would silently override the "
-                 "first)");
+          .error(
+              "key appears twice; keep only one (a second one would silently override the "
+              "first)");
     }
     seen.push_back(key);
     if (std::find(known_keys_->begin(), known_keys_->end(), key) == known_keys_->end()) {

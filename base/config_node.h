@@ -16,8 +16,6 @@
 // The optional_* helpers leave the output untouched when the key is absent, so the struct's
 // defaults stand; that is why they take output parameters.
 
-#include <yaml-cpp/yaml.h>
-
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -27,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "base/status.h"
 

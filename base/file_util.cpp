@@ -1,10 +1,11 @@
 #include "base/file_util.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
+
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace assas {
 

@@ -3,11 +3,11 @@
 // Blocking POSIX file helpers. They block: call them from a worker thread, the libuv pool, or at
 // start-up before the loop runs, never from a loop callback.
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include <sys/types.h>
 
 #include "base/status.h"
 

@@ -1,11 +1,11 @@
 #include "base/log.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+
+#include <unistd.h>
 
 namespace assas::log {
 namespace {
@@ -42,8 +42,12 @@ bool needs_quotes(std::string_view v) {
 
 }  // namespace
 
-void set_min_level(Level level) { g_min_level.store(static_cast<int>(level)); }
-Level min_level() { return static_cast<Level>(g_min_level.load(std::memory_order_relaxed)); }
+void set_min_level(Level level) {
+  g_min_level.store(static_cast<int>(level));
+}
+Level min_level() {
+  return static_cast<Level>(g_min_level.load(std::memory_order_relaxed));
+}
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
@@ -89,10 +93,18 @@ std::string kv(std::string_view key, std::string_view value) {
 std::string kv(std::string_view key, const char* value) {
   return kv(key, std::string_view(value ? value : ""));
 }
-std::string kv(std::string_view key, int64_t value) { return kv(key, std::to_string(value)); }
-std::string kv(std::string_view key, uint64_t value) { return kv(key, std::to_string(value)); }
-std::string kv(std::string_view key, int value) { return kv(key, std::to_string(value)); }
-std::string kv(std::string_view key, unsigned value) { return kv(key, std::to_string(value)); }
+std::string kv(std::string_view key, int64_t value) {
+  return kv(key, std::to_string(value));
+}
+std::string kv(std::string_view key, uint64_t value) {
+  return kv(key, std::to_string(value));
+}
+std::string kv(std::string_view key, int value) {
+  return kv(key, std::to_string(value));
+}
+std::string kv(std::string_view key, unsigned value) {
+  return kv(key, std::to_string(value));
+}
 std::string kv(std::string_view key, double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", value);

@@ -29,8 +29,7 @@ std::string kv(std::string_view key, int value);
 std::string kv(std::string_view key, unsigned value);
 std::string kv(std::string_view key, double value);
 
-void write_fields(Level level, std::string_view message,
-                  std::initializer_list<std::string> fields);
+void write_fields(Level level, std::string_view message, std::initializer_list<std::string> fields);
 
 // write(level, "sentence", kv(...), kv(...)): the fields are strings made by kv().
 template <typename... Fields>
@@ -40,19 +39,19 @@ void write(Level level, std::string_view message, Fields&&... fields) {
 
 }  // namespace assas::log
 
-#define ASSAS_LOG(level, ...)                                             \
-  do {                                                                    \
-    if (::assas::log::Level::level >= ::assas::log::min_level()) {        \
-      ::assas::log::write(::assas::log::Level::level, __VA_ARGS__);       \
-    }                                                                     \
+#define ASSAS_LOG(level, ...)                                       \
+  do {                                                              \
+    if (::assas::log::Level::level >= ::assas::log::min_level()) {  \
+      ::assas::log::write(::assas::log::Level::level, __VA_ARGS__); \
+    }                                                               \
   } while (false)
 
 // Invariants only; never for anything that came from outside. Always on.
-#define ASSAS_CHECK(cond, msg)                                 \
-  do {                                                         \
-    if (!(cond)) {                                             \
+#define ASSAS_CHECK(cond, msg)                                    \
+  do {                                                            \
+    if (!(cond)) {                                                \
       ::assas::log::check_failed(#cond, msg, __FILE__, __LINE__); \
-    }                                                          \
+    }                                                             \
   } while (false)
 
 namespace assas::log {

@@ -61,8 +61,12 @@ class [[nodiscard]] Status {
 inline Status invalid_argument(std::string message) {
   return {StatusCode::kInvalidArgument, std::move(message)};
 }
-inline Status not_found(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
-inline Status io_error(std::string message) { return {StatusCode::kIoError, std::move(message)}; }
+inline Status not_found(std::string message) {
+  return {StatusCode::kNotFound, std::move(message)};
+}
+inline Status io_error(std::string message) {
+  return {StatusCode::kIoError, std::move(message)};
+}
 inline Status corruption(std::string message) {
   return {StatusCode::kCorruption, std::move(message)};
 }
@@ -87,7 +91,7 @@ Status posix_status(std::string_view context, int error_number);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return std::holds_alternative<T>(data_); }
@@ -110,10 +114,10 @@ class [[nodiscard]] Result {
 
 // Returns the Status of an expression from the enclosing function when it is not OK. The one macro
 // that returns, named so that it says so.
-#define ASSAS_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    ::assas::Status assas_status_ = (expr);     \
-    if (!assas_status_.is_ok()) {               \
-      return assas_status_;                     \
-    }                                           \
+#define ASSAS_RETURN_IF_ERROR(expr)         \
+  do {                                      \
+    ::assas::Status assas_status_ = (expr); \
+    if (!assas_status_.is_ok()) {           \
+      return assas_status_;                 \
+    }                                       \
   } while (false)

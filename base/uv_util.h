@@ -2,9 +2,9 @@
 
 // libuv helpers: error conversion at the boundary, and the one way we close handles.
 
-#include <uv.h>
-
 #include <string_view>
+
+#include <uv.h>
 
 #include "base/status.h"
 

@@ -4,10 +4,10 @@
 // A plain table, not self-registration, so nothing depends on static initialisers in static
 // libraries.
 
-#include <uv.h>
-
 #include <memory>
 #include <string>
+
+#include <uv.h>
 
 #include "agent/collector.h"
 #include "base/config_node.h"

@@ -1,13 +1,13 @@
 // assas-ingest: the SOC-side receiver of the native protocol. See docs/ingest.md.
 
-#include <uv.h>
-
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <CLI/CLI.hpp>
+#include <uv.h>
 
 #include "base/file_util.h"
 #include "base/log.h"
@@ -51,9 +51,7 @@ void on_signal(uv_signal_t* handle, int signum) noexcept {
   }
   rt->stopping = true;
   ASSAS_LOG(kInfo, "stopping", log::kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"));
-  rt->server->close([rt] {
-    uv_timer_start(&rt->drain, &wait_for_jobs, 0, 20);
-  });
+  rt->server->close([rt] { uv_timer_start(&rt->drain, &wait_for_jobs, 0, 20); });
 }
 
 int run(const std::string& config_path, bool check_only) {

@@ -33,8 +33,8 @@ Result<Endpoint> parse_endpoint(std::string_view text, bool allow_port_zero) {
     port = text.substr(colon + 1);
   }
   auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), e.port);
-  if (e.host.empty() || ec != std::errc() || ptr != port.data() + port.size() || e.port < (allow_port_zero ? 0 : 1) ||
-      e.port > 65535) {
+  if (e.host.empty() || ec != std::errc() || ptr != port.data() + port.size() ||
+      e.port < (allow_port_zero ? 0 : 1) || e.port > 65535) {
     return bad();
   }
   return e;

@@ -16,9 +16,9 @@ using BatchPositions = std::vector<std::pair<std::string, SourcePosition>>;
 
 // One batch as the disk buffer stores it: one framed, CRC-checked record in a segment file.
 struct BufferRecord {
-  uint64_t seq = 0;          // assigned by the pipeline, strictly increasing, never reused
+  uint64_t seq = 0;  // assigned by the pipeline, strictly increasing, never reused
   uint32_t event_count = 0;
-  uint32_t raw_size = 0;     // size of the batch before compression
+  uint32_t raw_size = 0;  // size of the batch before compression
   transport::Codec codec = transport::Codec::kZstd;
   // Recorded so that start-up can take the later of the checkpoint file and the buffer (a crash
   // between "batch durable" and "checkpoint written" must not re-read those lines under new seqs).

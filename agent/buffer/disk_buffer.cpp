@@ -1,11 +1,11 @@
 #include "agent/buffer/disk_buffer.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <deque>
 #include <map>
 #include <utility>
+
+#include <unistd.h>
 
 #include "agent/buffer/segment_format.h"
 #include "agent/buffer/segment_reader.h"
@@ -63,8 +63,8 @@ struct DiskBuffer::Impl {
   uint64_t stream_id = 0;
   std::unique_ptr<SegmentWriter> writer;  // used on the Worker thread only, by posted jobs
 
-  std::map<uint64_t, Segment> segments;  // by id (creation order): the last one is the newest
-  std::map<uint64_t, IndexEntry> index;  // durable, unreleased records by seq
+  std::map<uint64_t, Segment> segments;    // by id (creation order): the last one is the newest
+  std::map<uint64_t, IndexEntry> index;    // durable, unreleased records by seq
   std::map<uint64_t, BufferRecord> cache;  // recent durable records by seq
   uint64_t cache_bytes = 0;
   std::deque<Pending> pending;  // appended, waiting for the write in flight to finish
@@ -91,8 +91,7 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
   if (!scan.is_ok()) {
     return scan.status();
   }
-  Result<uint64_t> stream_id =
-      load_or_create_stream_id(options.dir, !scan->segments.empty());
+  Result<uint64_t> stream_id = load_or_create_stream_id(options.dir, !scan->segments.empty());
   if (!stream_id.is_ok()) {
     return stream_id.status();
   }
@@ -120,13 +119,22 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
 DiskBuffer::DiskBuffer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 DiskBuffer::~DiskBuffer() {
-  ASSAS_CHECK(impl_->state == Impl::State::kClosed, "DiskBuffer destroyed before close() completed");
+  ASSAS_CHECK(impl_->state == Impl::State::kClosed,
+              "DiskBuffer destroyed before close() completed");
 }
 
-const RecoveryReport& DiskBuffer::recovery() const { return impl_->recovery; }
-uint64_t DiskBuffer::stream_id() const { return impl_->stream_id; }
-uint64_t DiskBuffer::last_seq() const { return impl_->last_seq; }
-uint64_t DiskBuffer::durable_seq() const { return impl_->durable_seq; }
+const RecoveryReport& DiskBuffer::recovery() const {
+  return impl_->recovery;
+}
+uint64_t DiskBuffer::stream_id() const {
+  return impl_->stream_id;
+}
+uint64_t DiskBuffer::last_seq() const {
+  return impl_->last_seq;
+}
+uint64_t DiskBuffer::durable_seq() const {
+  return impl_->durable_seq;
+}
 
 uint64_t DiskBuffer::first_seq() const {
   if (!impl_->index.empty()) {
@@ -141,7 +149,9 @@ uint64_t DiskBuffer::first_seq() const {
   return 0;
 }
 
-uint64_t DiskBuffer::size_bytes() const { return impl_->disk_bytes + impl_->in_flight_bytes; }
+uint64_t DiskBuffer::size_bytes() const {
+  return impl_->disk_bytes + impl_->in_flight_bytes;
+}
 
 uint64_t DiskBuffer::record_count() const {
   return impl_->index.size() + impl_->writing_count + impl_->pending.size();
@@ -163,9 +173,13 @@ void DiskBuffer::read_after(uint64_t after, ReadCallback done) {
   impl_->read_after(after, std::move(done));
 }
 
-void DiskBuffer::release(uint64_t upto) { impl_->release(upto); }
+void DiskBuffer::release(uint64_t upto) {
+  impl_->release(upto);
+}
 
-void DiskBuffer::close(std::function<void()> on_closed) { impl_->close(std::move(on_closed)); }
+void DiskBuffer::close(std::function<void()> on_closed) {
+  impl_->close(std::move(on_closed));
+}
 
 // Group commit: while one batch is on the Worker, appends queue up; when it completes, the whole
 // queue goes as the next batch, covered by one fsync.
@@ -308,7 +322,8 @@ void DiskBuffer::Impl::release(uint64_t upto) {
         [path = it->second.path] {
           if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
             ASSAS_LOG(kError, "cannot delete a released disk buffer segment",
-                      log::kv("segment", path), log::kv("error", posix_status("unlink", errno).message()));
+                      log::kv("segment", path),
+                      log::kv("error", posix_status("unlink", errno).message()));
           }
         },
         nullptr);

@@ -25,13 +25,13 @@
 // Contract: loop thread only, except open(), which blocks and is called before the loop runs.
 // loop and worker must outlive the DiskBuffer; close() before destroying it.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "agent/buffer/buffer_record.h"
 #include "agent/worker.h"
@@ -40,19 +40,19 @@
 namespace assas::agent {
 
 struct DiskBufferOptions {
-  std::string dir;                          // e.g. <data_dir>/buffer
-  uint64_t max_size_bytes = 2ULL << 30;     // total of all segment files
+  std::string dir;                            // e.g. <data_dir>/buffer
+  uint64_t max_size_bytes = 2ULL << 30;       // total of all segment files
   uint64_t segment_size_bytes = 32ULL << 20;  // start a new segment past this size
-  bool fsync = true;                        // false: durable once written (page cache only)
-  uint64_t cache_bytes = 8ULL << 20;        // recent payloads kept in memory for the shipper
+  bool fsync = true;                          // false: durable once written (page cache only)
+  uint64_t cache_bytes = 8ULL << 20;          // recent payloads kept in memory for the shipper
 };
 
 struct RecoveryReport {
-  uint64_t records = 0;           // valid records found
-  uint64_t corrupt_records = 0;   // records (or runs of bytes) skipped as corrupt
-  uint64_t skipped_bytes = 0;     // bytes skipped or cut off as torn or corrupt
+  uint64_t records = 0;               // valid records found
+  uint64_t corrupt_records = 0;       // records (or runs of bytes) skipped as corrupt
+  uint64_t skipped_bytes = 0;         // bytes skipped or cut off as torn or corrupt
   std::vector<std::string> problems;  // one sentence each: "<segment>: offset N: <what>"
-  uint64_t last_seq = 0;          // highest seq found, 0 if none
+  uint64_t last_seq = 0;              // highest seq found, 0 if none
   // For every source, the position of the newest record that mentions it, with that record's seq.
   std::vector<std::pair<uint64_t, BatchPositions>> positions_by_seq;
 };

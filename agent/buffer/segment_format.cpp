@@ -73,8 +73,7 @@ std::string encode_record(const BufferRecord& record) {
   size_t body = out.size() - kRecordHeaderSize;
   store_u32(out.data(), kRecordMagic);
   store_u32(out.data() + 4, static_cast<uint32_t>(body));
-  store_u32(out.data() + 8,
-            crc32c::mask(crc32c::extend(0, out.data() + kRecordHeaderSize, body)));
+  store_u32(out.data() + 8, crc32c::mask(crc32c::extend(0, out.data() + kRecordHeaderSize, body)));
   return out;
 }
 
@@ -87,8 +86,8 @@ Status parse_body(std::string_view body, BufferRecord* out) {
   BufferRecord header;
   uint8_t codec = 0;
   uint64_t count = 0;
-  if (!in.get_u64(header.seq) || !in.get_u32(header.event_count) ||
-      !in.get_u32(header.raw_size) || !in.get_u8(codec) || !in.get_varint(count)) {
+  if (!in.get_u64(header.seq) || !in.get_u32(header.event_count) || !in.get_u32(header.raw_size) ||
+      !in.get_u8(codec) || !in.get_varint(count)) {
     return corruption("record body is cut short");
   }
   Result<transport::Codec> parsed = transport::codec_from_byte(codec);

@@ -50,9 +50,9 @@ enum class FrameCheck {
 
 struct FrameResult {
   FrameCheck check = FrameCheck::kCorrupt;
-  size_t frame_bytes = 0;   // header + body, when kOk
-  std::string_view body;    // into the input, when kOk
-  const char* why = "";     // a short reason, for the recovery report
+  size_t frame_bytes = 0;  // header + body, when kOk
+  std::string_view body;   // into the input, when kOk
+  const char* why = "";    // a short reason, for the recovery report
 };
 
 // Checks the record that starts at data[0] (data may run on past it).

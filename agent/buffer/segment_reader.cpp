@@ -1,9 +1,9 @@
 #include "agent/buffer/segment_reader.h"
 
+#include <cerrno>
+
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "agent/buffer/segment_format.h"
 
@@ -13,7 +13,7 @@ namespace fmt = segment_format;
 
 // Reads one record back (Worker thread); the index says where, the CRC says whether it is intact.
 Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offset, uint32_t length,
-                                 uint64_t seq) {
+                                         uint64_t seq) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return posix_status("open segment '" + path + "'", errno);
@@ -37,13 +37,14 @@ Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offse
   ::close(fd);
   fmt::FrameResult frame = fmt::check_frame(bytes);
   if (frame.check != fmt::FrameCheck::kOk) {
-    return corruption("segment '" + path + "' offset " + std::to_string(offset) + ": " +
-                      frame.why + " (changed on disk since it was written)");
+    return corruption("segment '" + path + "' offset " + std::to_string(offset) + ": " + frame.why +
+                      " (changed on disk since it was written)");
   }
   Result<BufferRecord> record = fmt::decode_record_body(frame.body);
   if (record.is_ok() && record->seq != seq) {
-    return corruption("segment '" + path + "' offset " + std::to_string(offset) + ": expected seq " +
-                      std::to_string(seq) + ", found " + std::to_string(record->seq));
+    return corruption("segment '" + path + "' offset " + std::to_string(offset) +
+                      ": expected seq " + std::to_string(seq) + ", found " +
+                      std::to_string(record->seq));
   }
   return record;
 }

@@ -13,7 +13,7 @@
 namespace assas::agent {
 
 // The record of seq that the index places at offset (length bytes, header included) in path.
-Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offset,
-                                         uint32_t length, uint64_t seq);
+Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offset, uint32_t length,
+                                         uint64_t seq);
 
 }  // namespace assas::agent

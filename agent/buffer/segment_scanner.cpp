@@ -1,16 +1,17 @@
 #include "agent/buffer/segment_scanner.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <string_view>
 #include <utility>
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "agent/buffer/segment_format.h"
 #include "base/bytes.h"
@@ -25,8 +26,8 @@ namespace {
 
 constexpr size_t kReadChunk = 1U << 20;
 
-// Sequential reads of one segment (fd borrowed) through a window, so that neither the whole file nor a record
-// length taken from the file decides how much is allocated at once.
+// Sequential reads of one segment (fd borrowed) through a window, so that neither the whole file
+// nor a record length taken from the file decides how much is allocated at once.
 class SegmentFile {
  public:
   SegmentFile(int fd, uint64_t size, std::string path)
@@ -184,8 +185,8 @@ Result<uint64_t> scan_one(SegmentFile& file, const std::string& name, ScannedSeg
       ASSAS_CHECK(record.is_ok(), "a verified record body decodes");
       uint64_t seq = record->seq;
       if (seq <= state.last_seq || seq < seg.first_seq) {
-        note_problem(state, name, off,
-                     "record seq " + std::to_string(seq) + " is out of order", frame->frame_bytes);
+        note_problem(state, name, off, "record seq " + std::to_string(seq) + " is out of order",
+                     frame->frame_bytes);
       } else {
         seg.records.push_back({seq, off, static_cast<uint32_t>(frame->frame_bytes)});
         state.last_seq = seq;

@@ -1,10 +1,10 @@
 #include "agent/buffer/segment_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "agent/buffer/segment_format.h"
 #include "base/file_util.h"
@@ -21,7 +21,9 @@ SegmentWriter::SegmentWriter(std::string dir, uint64_t segment_size_bytes, bool 
       fsync_(fsync),
       next_id_(next_id) {}
 
-SegmentWriter::~SegmentWriter() { close(); }
+SegmentWriter::~SegmentWriter() {
+  close();
+}
 
 void SegmentWriter::close() {
   if (fd_ >= 0) {
@@ -137,7 +139,8 @@ void SegmentWriter::fail(WriteBatch& batch, size_t from, const Status& status) {
   if (::ftruncate(fd_, static_cast<off_t>(good_bytes_)) != 0) {
     // Whatever stayed behind fails its CRC or repeats a seq at recovery; both are skipped.
     ASSAS_LOG(kError, "cannot cut a failed append off a disk buffer segment",
-              log::kv("segment", path_), log::kv("error", posix_status("ftruncate", errno).message()));
+              log::kv("segment", path_),
+              log::kv("error", posix_status("ftruncate", errno).message()));
   }
   close();
   if (good_bytes_ == fmt::kSegmentHeaderSize) {

@@ -32,8 +32,8 @@ struct WriteBatch {
     std::string path;
     uint64_t size_bytes = 0;  // good bytes after this batch
   };
-  std::vector<BufferRecord> records;  // in: seq increasing
-  std::vector<Outcome> outcomes;      // out: one per record
+  std::vector<BufferRecord> records;   // in: seq increasing
+  std::vector<Outcome> outcomes;       // out: one per record
   std::vector<SegmentState> segments;  // out: every segment the batch created or wrote to
 };
 

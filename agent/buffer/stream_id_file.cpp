@@ -1,10 +1,10 @@
 #include "agent/buffer/stream_id_file.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <string_view>
+
+#include <sys/random.h>
 
 #include "base/file_util.h"
 #include "base/log.h"

@@ -1,9 +1,10 @@
 #include "agent/config/agent_config.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
+
+#include <sys/stat.h>
+
+#include <unistd.h>
 
 namespace assas::agent {
 namespace {
@@ -158,8 +159,8 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   out.file_nodes = {{*tls->get("ca"), false}, {*tls->get("cert"), false}, {*tls->get("key"), true}};
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("max_inflight", a.max_inflight_bytes, 64 << 10, 1ULL << 32));
-  ASSAS_RETURN_IF_ERROR(parse_millis(node, "connect_timeout", a.connect_timeout,
-                                     milliseconds(100), milliseconds(600000)));
+  ASSAS_RETURN_IF_ERROR(parse_millis(node, "connect_timeout", a.connect_timeout, milliseconds(100),
+                                     milliseconds(600000)));
   if (std::optional<ConfigNode> backoff = node.get("backoff")) {
     ASSAS_RETURN_IF_ERROR(backoff->expect_map());
     ASSAS_RETURN_IF_ERROR(
@@ -175,8 +176,8 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
     ASSAS_RETURN_IF_ERROR(heartbeat->expect_map());
     ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "interval", a.heartbeat_interval,
                                        milliseconds(10), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "timeout", a.heartbeat_timeout,
-                                       milliseconds(20), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "timeout", a.heartbeat_timeout, milliseconds(20),
+                                       milliseconds(3600000)));
     ASSAS_RETURN_IF_ERROR(heartbeat->no_unknown_keys());
   }
   return node.no_unknown_keys();
@@ -189,8 +190,8 @@ bool is_safe_name(std::string_view name, size_t max_length) {
     return false;
   }
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -226,8 +227,9 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
     return output_nodes.status();
   }
   if (output_nodes->size() != 1) {
-    return outputs->error("list exactly one output; several outputs (each with its own position "
-                          "in the buffer) arrive with a later version");
+    return outputs->error(
+        "list exactly one output; several outputs (each with its own position "
+        "in the buffer) arrive with a later version");
   }
   OutputSpec output;
   ASSAS_RETURN_IF_ERROR(parse_output(output_nodes->front(), output));

@@ -43,7 +43,8 @@ class Batcher {
   bool empty() const { return encoder_.empty(); }
   // Full by count or bytes: flush now.
   bool full() const {
-    return encoder_.event_count() >= limits_.max_events || encoder_.size_bytes() >= limits_.max_bytes;
+    return encoder_.event_count() >= limits_.max_events ||
+           encoder_.size_bytes() >= limits_.max_bytes;
   }
   // Full, or its first event is max_delay old.
   bool due(TimePoint now) const { return !empty() && (full() || now >= deadline()); }

@@ -40,7 +40,9 @@ Pipeline::Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, Checkpoi
   retry_timer_.data = this;
 }
 
-Pipeline::~Pipeline() { ASSAS_CHECK(closed_, "Pipeline destroyed before shutdown() completed"); }
+Pipeline::~Pipeline() {
+  ASSAS_CHECK(closed_, "Pipeline destroyed before shutdown() completed");
+}
 
 void Pipeline::add_collector(Collector* collector) {
   collectors_.push_back(collector);
@@ -80,8 +82,8 @@ void Pipeline::arm_timer() {
   if (timer_armed_ || batcher_.empty()) {
     return;
   }
-  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(batcher_.deadline() -
-                                                                    loop_now(loop_));
+  auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(batcher_.deadline() - loop_now(loop_));
   uint64_t wait_ms = wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0;
   timer_armed_ = true;
   int rc = uv_timer_start(&timer_, &Pipeline::on_timer, wait_ms, 0);
@@ -217,8 +219,10 @@ void Pipeline::set_paused(PauseReason reason, bool paused) {
   }
   current = paused;
   if (reason == PauseReason::kBufferFull) {
-    ASSAS_LOG(kInfo, paused ? "disk buffer is full; reading paused" : "disk buffer has room; reading resumed",
-              log::kv("buffer_bytes", buffer_.size_bytes()));
+    ASSAS_LOG(
+        kInfo,
+        paused ? "disk buffer is full; reading paused" : "disk buffer has room; reading resumed",
+        log::kv("buffer_bytes", buffer_.size_bytes()));
   }
   for (Collector* collector : collectors_) {
     if (paused) {

@@ -17,8 +17,6 @@
 // Contract: loop thread only. loop, worker, buffer and store must outlive the Pipeline. Call
 // shutdown() before destroying it.
 
-#include <uv.h>
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -26,6 +24,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/checkpoint_store.h"
@@ -113,10 +113,10 @@ class Pipeline final : public EventSink {
   uv_timer_t retry_timer_{};
   bool timer_armed_ = false;
   uint64_t next_seq_;
-  size_t in_flight_ = 0;               // batches compressing or appending
-  std::deque<Compressed> waiting_;     // compressed, in seq order, not yet handed to the buffer
-  bool appending_ = false;             // a waiting_.front() append is in progress
-  bool write_failed_ = false;          // the last append failed; retrying after retry_delay
+  size_t in_flight_ = 0;            // batches compressing or appending
+  std::deque<Compressed> waiting_;  // compressed, in seq order, not yet handed to the buffer
+  bool appending_ = false;          // a waiting_.front() append is in progress
+  bool write_failed_ = false;       // the last append failed; retrying after retry_delay
   bool paused_[kPauseReasonCount] = {};
   bool shutting_down_ = false;
   bool closed_ = false;

@@ -1,9 +1,10 @@
 #include "collectors/file/file_collector.h"
 
-#include <glob.h>
+#include <algorithm>
+
 #include <sys/stat.h>
 
-#include <algorithm>
+#include <glob.h>
 
 #include "base/log.h"
 
@@ -50,7 +51,9 @@ bool FileCollector::paused() const {
   return std::any_of(std::begin(pauses_), std::end(pauses_), [](int n) { return n > 0; });
 }
 
-void FileCollector::pause(agent::PauseReason why) { ++pauses_[static_cast<int>(why)]; }
+void FileCollector::pause(agent::PauseReason why) {
+  ++pauses_[static_cast<int>(why)];
+}
 
 void FileCollector::resume(agent::PauseReason why) {
   int& count = pauses_[static_cast<int>(why)];
@@ -139,8 +142,8 @@ void FileCollector::reconcile(const std::vector<Found>& found) {
       it->second.scans_missing = 0;
       continue;
     }
-    std::string source_id = "file:" + config_.name + ":" + std::to_string(f.device) + ":" +
-                            std::to_string(f.inode);
+    std::string source_id =
+        "file:" + config_.name + ":" + std::to_string(f.device) + ":" + std::to_string(f.inode);
     uint64_t start = 0;
     auto saved = positions_.find(source_id);
     if (saved != positions_.end()) {

@@ -12,12 +12,12 @@
 //
 // Loop thread only; close() before destroying.
 
-#include <uv.h>
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "agent/collector.h"
 #include "base/uv_util.h"

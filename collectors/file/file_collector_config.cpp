@@ -28,12 +28,10 @@ Result<FileCollectorConfig> parse_file_collector_config(const ConfigNode& node,
       node.optional_size("read_buffer", config.read_buffer_bytes, 4 << 10, 16 << 20));
   std::chrono::nanoseconds stat = config.stat_interval;
   std::chrono::nanoseconds rescan = config.rescan_interval;
-  ASSAS_RETURN_IF_ERROR(node.optional_duration("stat_interval", stat,
-                                               std::chrono::milliseconds(10),
+  ASSAS_RETURN_IF_ERROR(node.optional_duration("stat_interval", stat, std::chrono::milliseconds(10),
                                                std::chrono::minutes(10)));
-  ASSAS_RETURN_IF_ERROR(node.optional_duration("rescan_interval", rescan,
-                                               std::chrono::milliseconds(10),
-                                               std::chrono::hours(1)));
+  ASSAS_RETURN_IF_ERROR(node.optional_duration(
+      "rescan_interval", rescan, std::chrono::milliseconds(10), std::chrono::hours(1)));
   config.stat_interval = std::chrono::duration_cast<std::chrono::milliseconds>(stat);
   config.rescan_interval = std::chrono::duration_cast<std::chrono::milliseconds>(rescan);
   ASSAS_RETURN_IF_ERROR(node.no_unknown_keys());

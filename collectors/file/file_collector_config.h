@@ -13,7 +13,7 @@ namespace assas::collectors {
 // The keys of a `type: file` collector (docs/collectors/file.md).
 struct FileCollectorConfig {
   std::string name;
-  std::vector<std::string> paths;  // glob patterns
+  std::vector<std::string> paths;   // glob patterns
   bool start_at_beginning = false;  // for files found at start-up without a saved position
   std::vector<std::pair<std::string, std::string>> fields;
   uint64_t max_line_bytes = 1ULL << 20;

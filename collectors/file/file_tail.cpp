@@ -1,8 +1,8 @@
 #include "collectors/file/file_tail.h"
 
-#include <fcntl.h>
-
 #include <ctime>
+
+#include <fcntl.h>
 
 #include "base/log.h"
 
@@ -25,13 +25,15 @@ FileTail::FileTail(uv_loop_t* loop, Host& host, agent::StreamPtr stream, uint64_
   req_.data = this;
 }
 
-FileTail::~FileTail() { ASSAS_CHECK(closed_ || step_ == Step::kNone, "FileTail destroyed open"); }
+FileTail::~FileTail() {
+  ASSAS_CHECK(closed_ || step_ == Step::kNone, "FileTail destroyed open");
+}
 
 void FileTail::start() {
   busy_ = true;
   step_ = Step::kOpen;
-  int rc = uv_fs_open(loop_, &req_, stream_->source.c_str(), O_RDONLY | O_CLOEXEC, 0,
-                      &FileTail::on_fs);
+  int rc =
+      uv_fs_open(loop_, &req_, stream_->source.c_str(), O_RDONLY | O_CLOEXEC, 0, &FileTail::on_fs);
   if (rc != 0) {
     busy_ = false;
     ASSAS_LOG(kWarn, "cannot open file", log::kv("path", stream_->source),

@@ -11,10 +11,10 @@
 // its end (its collector decides when to let it go). One fs request in flight at a time, owned by
 // the tail until its callback. Loop thread only; close() before destroying.
 
-#include <uv.h>
-
 #include <functional>
 #include <string>
+
+#include <uv.h>
 
 #include "agent/event.h"
 #include "agent/event_sink.h"
@@ -68,8 +68,8 @@ class FileTail {
   uv_fs_event_t watch_{};
   bool watching_ = false;
   Step step_ = Step::kNone;
-  bool busy_ = false;       // req_ is in flight
-  bool wanted_ = false;     // a poke arrived while busy
+  bool busy_ = false;    // req_ is in flight
+  bool wanted_ = false;  // a poke arrived while busy
   bool has_unpushed_ = false;
   bool at_end_ = false;
   bool closing_ = false;

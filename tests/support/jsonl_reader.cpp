@@ -1,10 +1,10 @@
 #include "tests/support/jsonl_reader.h"
 
-#include <glob.h>
-
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include <glob.h>
 
 namespace assas::test {
 namespace {

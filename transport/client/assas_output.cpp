@@ -36,7 +36,9 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     heartbeat_timer_.data = this;
   }
 
-  ~AssasOutput() override { ASSAS_CHECK(closed_, "AssasOutput destroyed before close() completed"); }
+  ~AssasOutput() override {
+    ASSAS_CHECK(closed_, "AssasOutput destroyed before close() completed");
+  }
 
   const std::string& name() const override { return options_.name; }
 
@@ -102,8 +104,8 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     }
     state_ = State::kConnecting;
     const Endpoint& endpoint = endpoints_[endpoint_index_];
-    std::string server_name = options_.tls.server_name.empty() ? endpoint.host
-                                                               : options_.tls.server_name;
+    std::string server_name =
+        options_.tls.server_name.empty() ? endpoint.host : options_.tls.server_name;
     HelloFrame hello{kProtocolVersion, options_.agent_id, options_.host, options_.stream_id};
     connection_ = ClientConnection::start(loop_, *this, endpoint, tls_, server_name, hello,
                                           options_.max_frame_bytes, options_.connect_timeout);
@@ -164,8 +166,8 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     inflight_bytes_ = 0;
     backoff_.reset();
     last_frame_ms_ = last_sent_ms_ = uv_now(loop_);
-    uint64_t tick = std::max<int64_t>(1, std::min(options_.heartbeat_interval.count(),
-                                                  options_.heartbeat_timeout.count() / 2));
+    uint64_t tick = std::max<int64_t>(
+        1, std::min(options_.heartbeat_interval.count(), options_.heartbeat_timeout.count() / 2));
     int rc = uv_timer_start(&heartbeat_timer_, &AssasOutput::on_heartbeat, tick, tick);
     ASSAS_CHECK(rc == 0, "timer start cannot fail");
     ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", options_.name),
@@ -204,13 +206,17 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
       return;
     }
     uint64_t now = uv_now(self->loop_);
-    if (now - self->last_frame_ms_ >= static_cast<uint64_t>(self->options_.heartbeat_timeout.count())) {
+    if (now - self->last_frame_ms_ >=
+        static_cast<uint64_t>(self->options_.heartbeat_timeout.count())) {
       self->fail(unavailable("no frame from the receiver for " +
-                             std::to_string(now - self->last_frame_ms_) + " ms; peer presumed dead"));
+                             std::to_string(now - self->last_frame_ms_) +
+                             " ms; peer presumed dead"));
       return;
     }
-    if (now - self->last_sent_ms_ >= static_cast<uint64_t>(self->options_.heartbeat_interval.count()) ||
-        now - self->last_frame_ms_ >= static_cast<uint64_t>(self->options_.heartbeat_interval.count())) {
+    if (now - self->last_sent_ms_ >=
+            static_cast<uint64_t>(self->options_.heartbeat_interval.count()) ||
+        now - self->last_frame_ms_ >=
+            static_cast<uint64_t>(self->options_.heartbeat_interval.count())) {
       self->connection_->send_frame(PingFrame{now});
       self->last_sent_ms_ = now;
     }
@@ -229,8 +235,7 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     inflight_.clear();
     inflight_bytes_ = 0;
     state_ = State::kWaiting;
-    ASSAS_LOG(kWarn,
-              was_ready ? "connection to receiver lost" : "cannot connect to receiver",
+    ASSAS_LOG(kWarn, was_ready ? "connection to receiver lost" : "cannot connect to receiver",
               log::kv("output", options_.name),
               log::kv("endpoint", endpoints_[endpoint_index_].to_string()),
               log::kv("error", why.to_string()));
@@ -288,7 +293,8 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
 
 Result<std::unique_ptr<Output>> make_assas_output(uv_loop_t* loop, AssasOutputOptions options) {
   if (options.endpoints.empty()) {
-    return invalid_argument("endpoints: list at least one receiver, e.g. [\"soc1.example.ma:6514\"]");
+    return invalid_argument(
+        "endpoints: list at least one receiver, e.g. [\"soc1.example.ma:6514\"]");
   }
   std::vector<Endpoint> endpoints;
   for (const std::string& text : options.endpoints) {

@@ -17,13 +17,13 @@
 // - Any protocol error (garbage, oversized frame, wrong version) → clear log line, drop,
 //   reconnect; never a crash, never a release of unacknowledged data.
 
-#include <uv.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "base/status.h"
 #include "transport/output.h"

@@ -103,8 +103,8 @@ void ClientConnection::on_connect(uv_connect_t* req, int status) noexcept {
     self->fail(uv_status(status, "connect " + self->endpoint_.to_string()));
     return;
   }
-  Result<std::unique_ptr<TlsSession>> tls = TlsSession::client(self->tls_context_,
-                                                                 self->server_name_);
+  Result<std::unique_ptr<TlsSession>> tls =
+      TlsSession::client(self->tls_context_, self->server_name_);
   if (!tls.is_ok()) {
     self->fail(tls.status());
     return;
@@ -211,7 +211,9 @@ void ClientConnection::on_written(uv_write_t* req, int status) noexcept {
   }
 }
 
-void ClientConnection::connected() { uv_timer_stop(&timer_); }
+void ClientConnection::connected() {
+  uv_timer_stop(&timer_);
+}
 
 void ClientConnection::fail(const Status& why) {
   if (closing_) {

@@ -9,11 +9,11 @@
 // connect_timeout covers everything up to connected() (the owner calls it on hello_ok).
 // Loop thread only.
 
-#include <uv.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include <uv.h>
 
 #include "base/status.h"
 #include "base/uv_util.h"

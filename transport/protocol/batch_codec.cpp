@@ -69,9 +69,9 @@ bool read_fields(ByteReader& r, std::vector<FieldView>& fields) {
 
 }  // namespace
 
-Status decode_batch(std::string_view raw, uint32_t max_events,
-                    const std::function<void(const DecodedBatchHeader&, const DecodedEvent&)>&
-                        on_event) {
+Status decode_batch(
+    std::string_view raw, uint32_t max_events,
+    const std::function<void(const DecodedBatchHeader&, const DecodedEvent&)>& on_event) {
   ByteReader r(raw);
   uint8_t version = 0;
   DecodedBatchHeader header;

@@ -84,8 +84,8 @@ struct DecodedBatchHeader {
 // kCorruption on anything malformed (bad version, lengths past the end, a stream index out of
 // range, trailing bytes, more events than max_events) without reading outside raw. Events are
 // passed on as they are decoded, so on failure the caller must discard those it already got.
-Status decode_batch(std::string_view raw, uint32_t max_events,
-                    const std::function<void(const DecodedBatchHeader&, const DecodedEvent&)>&
-                        on_event);
+Status decode_batch(
+    std::string_view raw, uint32_t max_events,
+    const std::function<void(const DecodedBatchHeader&, const DecodedEvent&)>& on_event);
 
 }  // namespace assas::transport

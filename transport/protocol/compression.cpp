@@ -24,7 +24,9 @@ Result<Codec> codec_from_byte(uint8_t value) {
 }
 
 Compressor::Compressor(int level) : cctx_(ZSTD_createCCtx()), level_(level) {}
-Compressor::~Compressor() { ZSTD_freeCCtx(cctx_); }
+Compressor::~Compressor() {
+  ZSTD_freeCCtx(cctx_);
+}
 
 Status Compressor::compress(Codec codec, std::string_view raw, std::string& out) {
   if (codec == Codec::kNone) {
@@ -47,7 +49,9 @@ Status Compressor::compress(Codec codec, std::string_view raw, std::string& out)
 }
 
 Decompressor::Decompressor() : dctx_(ZSTD_createDCtx()) {}
-Decompressor::~Decompressor() { ZSTD_freeDCtx(dctx_); }
+Decompressor::~Decompressor() {
+  ZSTD_freeDCtx(dctx_);
+}
 
 Status Decompressor::decompress(Codec codec, std::string_view payload, uint32_t declared_size,
                                 uint32_t max_size, std::string& out) {

@@ -30,7 +30,9 @@ constexpr FrameType frame_type_of() {
   }
 }
 
-std::string_view clip(std::string_view text) { return text.substr(0, kMaxTextBytes); }
+std::string_view clip(std::string_view text) {
+  return text.substr(0, kMaxTextBytes);
+}
 
 void encode_body(const HelloFrame& f, std::string& out) {
   put_u16(out, f.version);
@@ -60,8 +62,12 @@ void encode_body(const AckFrame& f, std::string& out) {
   put_u32(out, f.window_batches);
   put_u64(out, f.window_bytes);
 }
-void encode_body(const PingFrame& f, std::string& out) { put_u64(out, f.nonce); }
-void encode_body(const PongFrame& f, std::string& out) { put_u64(out, f.nonce); }
+void encode_body(const PingFrame& f, std::string& out) {
+  put_u64(out, f.nonce);
+}
+void encode_body(const PongFrame& f, std::string& out) {
+  put_u64(out, f.nonce);
+}
 void encode_body(const ErrorFrame& f, std::string& out) {
   put_u16(out, f.code);
   put_bytes(out, clip(f.message));

@@ -66,7 +66,7 @@ struct ErrorFrame {
   std::string message;
 };
 
-using Frame = std::variant<HelloFrame, HelloOkFrame, BatchFrame, AckFrame, PingFrame, PongFrame,
-                           ErrorFrame>;
+using Frame =
+    std::variant<HelloFrame, HelloOkFrame, BatchFrame, AckFrame, PingFrame, PongFrame, ErrorFrame>;
 
 }  // namespace assas::transport

@@ -8,11 +8,11 @@
 // that connects and sends nothing, or a byte a second, is dropped); after that any frame must
 // arrive within idle_timeout (agents send pings when idle). Loop thread only.
 
-#include <uv.h>
-
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <uv.h>
 
 #include "base/uv_util.h"
 #include "transport/protocol/frame_codec.h"
@@ -28,9 +28,8 @@ class ServerConnection final : public PeerConnection {
   // Takes the accepted client from listener. on_finished runs once everything is closed; the
   // callee deletes the connection.
   static ServerConnection* accept(uv_loop_t* loop, uv_stream_t* listener,
-                                  std::shared_ptr<TlsContext> tls,
-                                  const TlsServerOptions& options, ConnectionAcceptor& acceptor,
-                                  OnFinished on_finished);
+                                  std::shared_ptr<TlsContext> tls, const TlsServerOptions& options,
+                                  ConnectionAcceptor& acceptor, OnFinished on_finished);
   ~ServerConnection() override = default;
 
   // PeerConnection

@@ -62,9 +62,8 @@ class TlsServerImpl final : public TlsServer {
       int len = sizeof addr;
       int port = 0;
       if (uv_tcp_getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = addr.ss_family == AF_INET6
-                   ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                   : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+        port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
       }
       ports.push_back(port);
     }
@@ -162,9 +161,8 @@ Result<std::unique_ptr<TlsServer>> TlsServer::create(uv_loop_t* loop, TlsServerO
   if (!tls.is_ok()) {
     return tls.status().with_context("tls");
   }
-  return std::unique_ptr<TlsServer>(new TlsServerImpl(loop, std::move(options),
-                                                      std::move(addresses), std::move(tls).value(),
-                                                      acceptor));
+  return std::unique_ptr<TlsServer>(new TlsServerImpl(
+      loop, std::move(options), std::move(addresses), std::move(tls).value(), acceptor));
 }
 
 }  // namespace assas::transport

@@ -7,14 +7,14 @@
 //
 // Contract: loop thread only; loop must outlive the server; close() before destroying it.
 
-#include <uv.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "base/status.h"
 #include "transport/protocol/frames.h"

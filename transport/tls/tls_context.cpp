@@ -1,13 +1,13 @@
 #include "transport/tls/tls_context.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
 #include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <string>
 
 namespace assas::transport {
 namespace {
@@ -56,9 +56,9 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server) {
     return openssl_status(StatusCode::kInvalidArgument, "key file '" + config.key + "'");
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    return openssl_status(StatusCode::kInvalidArgument,
-                          "key file '" + config.key + "' does not match certificate '" +
-                              config.cert + "'");
+    return openssl_status(
+        StatusCode::kInvalidArgument,
+        "key file '" + config.key + "' does not match certificate '" + config.cert + "'");
   }
   // Verification is always on: there is deliberately no option to turn it off.
   int mode = SSL_VERIFY_PEER;
@@ -118,6 +118,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::make_server(const TlsConfig& con
   return make(config, true);
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() {
+  SSL_CTX_free(ctx_);
+}
 
 }  // namespace assas::transport

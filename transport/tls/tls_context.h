@@ -7,9 +7,9 @@
 //
 // Immutable after creation; shared by the sessions made from it.
 
-#include <openssl/ssl.h>
-
 #include <memory>
+
+#include <openssl/ssl.h>
 
 #include "base/status.h"
 #include "transport/tls/tls_config.h"

@@ -28,7 +28,9 @@ std::string printable(const unsigned char* data, int length) {
 TlsSession::TlsSession(std::shared_ptr<TlsContext> context, SSL* ssl)
     : context_(std::move(context)), ssl_(ssl) {}
 
-TlsSession::~TlsSession() { SSL_free(ssl_); }  // frees both BIOs too
+TlsSession::~TlsSession() {
+  SSL_free(ssl_);
+}  // frees both BIOs too
 
 Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContext> context) {
   ERR_clear_error();
@@ -91,7 +93,9 @@ Status TlsSession::start() {
   return drive_handshake();
 }
 
-bool TlsSession::handshake_complete() const { return SSL_is_init_finished(ssl_) != 0; }
+bool TlsSession::handshake_complete() const {
+  return SSL_is_init_finished(ssl_) != 0;
+}
 
 // Converts the outcome of an SSL_* call into a Status. WANT_READ/WANT_WRITE only mean "feed me
 // more bytes" with memory BIOs, so they are not errors.
@@ -179,7 +183,9 @@ Status TlsSession::send(std::string_view plaintext) {
   return Status::ok();
 }
 
-bool TlsSession::has_output() const { return BIO_ctrl_pending(network_out_) > 0; }
+bool TlsSession::has_output() const {
+  return BIO_ctrl_pending(network_out_) > 0;
+}
 
 std::string TlsSession::take_output() {
   std::string out;
@@ -198,15 +204,15 @@ std::string TlsSession::peer_identity() const {
   if (cert == nullptr) {
     return {};
   }
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   std::string identity;
   if (names != nullptr) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names) && identity.empty(); ++i) {
       const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
       if (name->type == GEN_DNS) {
-        identity = printable(ASN1_STRING_get0_data(name->d.dNSName),
-                             ASN1_STRING_length(name->d.dNSName));
+        identity =
+            printable(ASN1_STRING_get0_data(name->d.dNSName), ASN1_STRING_length(name->d.dNSName));
       }
     }
     GENERAL_NAMES_free(names);

@@ -10,11 +10,11 @@
 //
 // Not thread-safe; one owner.
 
-#include <openssl/ssl.h>
-
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <openssl/ssl.h>
 
 #include "base/status.h"
 #include "transport/tls/tls_context.h"
@@ -58,8 +58,8 @@ class TlsSession {
 
   std::shared_ptr<TlsContext> context_;
   SSL* ssl_;
-  BIO* network_in_ = nullptr;   // we write received ciphertext here; owned by ssl_
-  BIO* network_out_ = nullptr;  // we read ciphertext to send from here; owned by ssl_
+  BIO* network_in_ = nullptr;      // we write received ciphertext here; owned by ssl_
+  BIO* network_out_ = nullptr;     // we read ciphertext to send from here; owned by ssl_
   std::string pending_plaintext_;  // sent before the handshake completed
 };
 

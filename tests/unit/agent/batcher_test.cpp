@@ -58,8 +58,7 @@ TEST_CASE("a batch is due max_delay after its first event, not its last", "[batc
   REQUIRE_FALSE(Batcher(BatchLimits{}).due(t0 + 1h));  // an empty batch is never due
 }
 
-TEST_CASE("a taken batch records the last position of each source and decodes back",
-          "[batcher]") {
+TEST_CASE("a taken batch records the last position of each source and decodes back", "[batcher]") {
   Batcher b(BatchLimits{});
   auto a = make_stream("/a");
   auto c = make_stream("/c");

@@ -3,12 +3,12 @@
 // Shared by the disk buffer and checkpoint store tests: a loop with a Worker, bounded waits, and
 // record builders.
 
-#include <uv.h>
-
-#include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <catch2/catch.hpp>
+#include <uv.h>
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/worker.h"

@@ -1,10 +1,11 @@
 #include "agent/checkpoint_store.h"
 
+#include <string>
+#include <vector>
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <string>
-#include <vector>
 
 #include "buffer_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -38,9 +39,8 @@ TEST_CASE("checkpoints of any bytes survive a write and a reopen", "[checkpoint]
   REQUIRE(store->positions().empty());
   REQUIRE(store->covered_seq() == 0);
   const std::string odd_id("sp ace\n%-\0\xff", 10);
-  BatchPositions positions = {{"file:a", {10, ""}},
-                              {odd_id, {7, std::string("tok en%\n\0", 9)}},
-                              {"-", {0, "-"}}};
+  BatchPositions positions = {
+      {"file:a", {10, ""}}, {odd_id, {7, std::string("tok en%\n\0", 9)}}, {"-", {0, "-"}}};
   store->update(3, positions);
   std::vector<uint64_t> persisted;
   store->set_on_persisted([&](uint64_t seq) { persisted.push_back(seq); });

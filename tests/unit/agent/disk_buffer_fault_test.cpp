@@ -1,10 +1,10 @@
 // Write failures, injected with RLIMIT_FSIZE: a write past the limit fails with EFBIG (SIGXFSZ is
 // ignored for the test), which is what a full disk looks like to the buffer.
 
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <catch2/catch.hpp>
+#include <signal.h>
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/buffer/segment_format.h"

@@ -1,10 +1,11 @@
 // A seeded model-based test: random appends, releases, reads and restarts against a map of what
 // must be in the buffer. The seed is printed on failure; ASSAS_TEST_SEED replays one.
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
 #include <random>
+
+#include <catch2/catch.hpp>
 
 #include "agent/buffer/disk_buffer.h"
 #include "buffer_test_support.h"

@@ -1,12 +1,13 @@
 #include "agent/buffer/disk_buffer.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <dirent.h>
 
 #include "agent/buffer/segment_format.h"
 #include "buffer_test_support.h"
@@ -215,7 +216,8 @@ TEST_CASE("release deletes fully released segments but keeps the newest", "[buff
   }
   REQUIRE(segment_files(options.dir).size() == 5);
   auto segment_bytes = [](uint64_t seq) {
-    return segment_format::kSegmentHeaderSize + segment_format::encoded_record_size(make_record(seq));
+    return segment_format::kSegmentHeaderSize +
+           segment_format::encoded_record_size(make_record(seq));
   };
   buffer->release(3);
   REQUIRE(buffer->size_bytes() == segment_bytes(4) + segment_bytes(5));

@@ -190,7 +190,8 @@ TEST_CASE("a full buffer pauses the collectors, and releasing space resumes them
   int taken = 0;
   for (int round = 0; round < 50 && core.collector.pauses[1] == 0; ++round) {
     taken += core.push_lines(5, taken);
-    run_until(core.harness.loop(), [&] { return core.pipeline->idle() || core.collector.pauses[1] > 0; });
+    run_until(core.harness.loop(),
+              [&] { return core.pipeline->idle() || core.collector.pauses[1] > 0; });
   }
   REQUIRE(core.collector.pauses[static_cast<int>(PauseReason::kBufferFull)] == 1);
   REQUIRE(core.push_lines(1, taken) == 0);  // refused while paused: the collector keeps the line

@@ -1,8 +1,9 @@
 #include "agent/worker.h"
 
-#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace assas::agent {
 

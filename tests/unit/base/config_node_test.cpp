@@ -1,8 +1,7 @@
 #include "base/config_node.h"
 
-#include <stdlib.h>
-
 #include <catch2/catch.hpp>
+#include <stdlib.h>
 
 namespace assas {
 

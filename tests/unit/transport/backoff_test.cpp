@@ -1,8 +1,9 @@
 #include "transport/client/backoff.h"
 
-#include <catch2/catch.hpp>
 #include <random>
 #include <set>
+
+#include <catch2/catch.hpp>
 
 #include "transport/endpoint.h"
 

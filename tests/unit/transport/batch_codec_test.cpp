@@ -17,8 +17,14 @@ struct Seen {
 std::vector<Seen> decode_all(const std::string& raw, Status& status) {
   std::vector<Seen> out;
   status = decode_batch(raw, 1000, [&](const DecodedBatchHeader& h, const DecodedEvent& e) {
-    Seen s{std::string(h.host), std::string(e.stream->collector), std::string(e.stream->source),
-           std::string(e.message), e.time_ns, e.offset, {}, {}};
+    Seen s{std::string(h.host),
+           std::string(e.stream->collector),
+           std::string(e.stream->source),
+           std::string(e.message),
+           e.time_ns,
+           e.offset,
+           {},
+           {}};
     for (auto& f : e.stream->fields) {
       s.stream_fields.emplace_back(f.first, f.second);
     }
@@ -84,8 +90,7 @@ TEST_CASE("a batch with more events than allowed is refused", "[batch_codec]") {
   REQUIRE(status.code() == StatusCode::kCorruption);
 }
 
-TEST_CASE("decompression refuses a payload that inflates past its declared size",
-          "[compression]") {
+TEST_CASE("decompression refuses a payload that inflates past its declared size", "[compression]") {
   Compressor c(3);
   std::string raw(100000, 'a');
   std::string packed;
@@ -95,8 +100,7 @@ TEST_CASE("decompression refuses a payload that inflates past its declared size"
   std::string out;
   REQUIRE(d.decompress(Codec::kZstd, packed, 100000, 1 << 20, out).is_ok());
   REQUIRE(out == raw);
-  REQUIRE(d.decompress(Codec::kZstd, packed, 1000, 1 << 20, out).code() ==
-          StatusCode::kCorruption);
+  REQUIRE(d.decompress(Codec::kZstd, packed, 1000, 1 << 20, out).code() == StatusCode::kCorruption);
   REQUIRE(d.decompress(Codec::kZstd, packed, 100000, 50000, out).code() ==
           StatusCode::kResourceExhausted);
   REQUIRE(d.decompress(Codec::kZstd, "garbage", 10, 100, out).code() == StatusCode::kCorruption);

@@ -1,13 +1,14 @@
 // The native output and the TLS server talking to each other on one loop, over real TCP on
 // 127.0.0.1 and real mutual TLS with certificates made at test time.
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
 
+#include <catch2/catch.hpp>
+
+#include "base/uv_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
-#include "base/uv_util.h"
 #include "transport/client/assas_output.h"
 #include "transport/server/tls_server.h"
 
@@ -71,8 +72,8 @@ struct Sender final : OutputListener {
   void pump() {
     while (output != nullptr && next <= total && output->can_send()) {
       auto payload = std::make_shared<const std::string>("batch " + std::to_string(next));
-      output->send(OutgoingBatch{next, 1, static_cast<uint32_t>(payload->size()), Codec::kNone,
-                                 payload});
+      output->send(
+          OutgoingBatch{next, 1, static_cast<uint32_t>(payload->size()), Codec::kNone, payload});
       ++next;
     }
   }
@@ -118,7 +119,8 @@ struct Harness {
     auto deadline = std::chrono::steady_clock::now() + limit;
     uv_timer_t tick;
     uv_timer_init(&loop, &tick);
-    uv_timer_start(&tick, [](uv_timer_t*) {}, 10, 10);
+    uv_timer_start(
+        &tick, [](uv_timer_t*) {}, 10, 10);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       uv_run(&loop, UV_RUN_ONCE);
     }
@@ -220,19 +222,21 @@ TEST_CASE("a client that connects and says nothing is dropped at the handshake t
   uv_ip4_addr("127.0.0.1", h.server->bound_ports().at(0), &addr);
   bool eof = false;
   tcp.data = &eof;
-  REQUIRE(uv_tcp_connect(&req, &tcp, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* r, int s) {
-    REQUIRE(s == 0);
-    uv_read_start(
-        r->handle, [](uv_handle_t*, size_t, uv_buf_t* b) {
-          static char buf[1024];
-          *b = uv_buf_init(buf, sizeof buf);
-        },
-        [](uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
-          if (n < 0) {
-            *static_cast<bool*>(stream->data) = true;
-          }
-        });
-  }) == 0);
+  REQUIRE(
+      uv_tcp_connect(&req, &tcp, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* r, int s) {
+        REQUIRE(s == 0);
+        uv_read_start(
+            r->handle,
+            [](uv_handle_t*, size_t, uv_buf_t* b) {
+              static char buf[1024];
+              *b = uv_buf_init(buf, sizeof buf);
+            },
+            [](uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
+              if (n < 0) {
+                *static_cast<bool*>(stream->data) = true;
+              }
+            });
+      }) == 0);
   auto started = std::chrono::steady_clock::now();
   REQUIRE(h.run_until([&] { return eof; }));
   REQUIRE(std::chrono::steady_clock::now() - started >= 1900ms);

@@ -59,8 +59,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("mutual TLS 1.3 over memory buffers exchanges data and names the client",
-          "[tls]") {
+TEST_CASE("mutual TLS 1.3 over memory buffers exchanges data and names the client", "[tls]") {
   Fixture f;
   Pair p = connect(f.client(), f.server(), "localhost");
   REQUIRE(p.client_status.is_ok());
@@ -99,7 +98,9 @@ TEST_CASE("a peer signed by another CA is refused on both sides", "[tls]") {
 
   TlsConfig trusts_other{other.ca(), f.pki.client_cert(), f.pki.client_key(), ""};
   Pair q = connect(trusts_other, f.server(), "localhost");
-  REQUIRE_THAT(q.client_status.message(), Catch::Contains("TLS peer certificate refused: self-signed certificate in certificate chain"));
+  REQUIRE_THAT(q.client_status.message(),
+               Catch::Contains(
+                   "TLS peer certificate refused: self-signed certificate in certificate chain"));
 }
 
 TEST_CASE("a client certificate cannot pose as a server", "[tls]") {
@@ -115,7 +116,8 @@ TEST_CASE("a private key readable by others is refused with the fix", "[tls]") {
   auto ctx = TlsContext::make_client(f.client());
   REQUIRE(ctx.status().message() == "key file '" + f.pki.client_key() +
                                         "' is readable by group or others (mode 0644); run: "
-                                        "chmod 600 " + f.pki.client_key());
+                                        "chmod 600 " +
+                                        f.pki.client_key());
 }
 
 TEST_CASE("a missing CA file is named", "[tls]") {
