@@ -198,11 +198,17 @@ void ServerConnection::close(const Status& why) {
   if (closing_) {
     return;
   }
-  if (!why.is_ok() && tls_ != nullptr && tls_->handshake_complete() && handler_ != nullptr) {
-    send(ErrorFrame{static_cast<uint16_t>(why.code()), why.message()});
-  }
+  // Closing first: a failure while telling the peer why (a reset connection) must not close
+  // again, which would try to tell it again.
   closing_ = true;
   close_reason_ = why;
+  if (!why.is_ok() && tls_ != nullptr && tls_->handshake_complete() && handler_ != nullptr) {
+    std::string bytes;
+    encode_frame(ErrorFrame{static_cast<uint16_t>(why.code()), why.message()}, bytes);
+    if (tls_->send(bytes).is_ok()) {
+      flush();
+    }
+  }
   if (!why.is_ok()) {
     ASSAS_LOG(kWarn, "closing connection", log::kv("peer", address_),
               log::kv("identity", identity_), log::kv("reason", why.to_string()));

@@ -1,16 +1,25 @@
 // The native output and the TLS server talking to each other on one loop, over real TCP on
 // 127.0.0.1 and real mutual TLS with certificates made at test time.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <catch2/catch.hpp>
+#include <poll.h>
+#include <unistd.h>
 
 #include "base/uv_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 #include "transport/client/assas_output.h"
+#include "transport/protocol/frame_codec.h"
 #include "transport/server/tls_server.h"
+#include "transport/tls/tls_session.h"
 
 namespace assas::transport {
 namespace {
@@ -147,6 +156,45 @@ struct Harness {
   std::unique_ptr<TlsServer> server;
 };
 
+// A blocking TLS client on its own thread: handshake, hello, wait for the answer, then a TCP
+// reset (SO_LINGER 0) instead of a clean close, like an agent killed with SIGKILL. Bounded: gives
+// up after 10 s.
+void hello_then_reset(const assas::test::TestPki& pki, int port, std::atomic<bool>& done) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto context = TlsContext::make_client({pki.ca(), pki.client_cert(), pki.client_key(), ""});
+  auto tls = TlsSession::client(std::move(context).value(), "localhost");
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            (*tls)->start().is_ok();
+  bool hello_sent = false;
+  std::string plaintext;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ok && plaintext.empty() && std::chrono::steady_clock::now() < deadline) {
+    if ((*tls)->handshake_complete() && !hello_sent) {
+      std::string bytes;
+      encode_frame(HelloFrame{kProtocolVersion, "web-01", "web-01", 1}, bytes);
+      ok = (*tls)->send(bytes).is_ok();
+      hello_sent = true;
+    }
+    std::string out = (*tls)->take_output();
+    ok = ok && ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size());
+    pollfd p{fd, POLLIN, 0};
+    if (ok && ::poll(&p, 1, 100) == 1) {
+      char buf[16384];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      ok = n > 0 &&
+           (*tls)->receive(std::string_view(buf, static_cast<size_t>(n)), plaintext).is_ok();
+    }
+  }
+  linger reset{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  ::close(fd);
+  done = true;
+}
+
 }  // namespace
 
 TEST_CASE("batches flow under credits and acks come back; identity comes from the certificate",
@@ -241,6 +289,26 @@ TEST_CASE("a client that connects and says nothing is dropped at the handshake t
   REQUIRE(h.run_until([&] { return eof; }));
   REQUIRE(std::chrono::steady_clock::now() - started >= 1900ms);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp), nullptr);
+  bool server_closed = false;
+  h.server->close([&] { server_closed = true; });
+  REQUIRE(h.run_until([&] { return server_closed; }));
+  h.server.reset();
+  REQUIRE(uv_run(&h.loop, UV_RUN_DEFAULT) == 0);
+  REQUIRE(uv_loop_close(&h.loop) == 0);
+}
+
+TEST_CASE("a peer that resets the connection after its hello is closed once, without a loop",
+          "[server]") {
+  // The reset makes the read fail and libuv refuse further writes at once; telling the peer why
+  // must not close again (this once recursed until the stack overflowed).
+  Harness h;
+  std::atomic<bool> client_done{false};
+  std::thread client(hello_then_reset, std::cref(h.pki), h.server->bound_ports().at(0),
+                     std::ref(client_done));
+  bool closed = h.run_until([&] { return client_done && h.receiver.closed == 1; });
+  client.join();
+  REQUIRE(closed);
+  REQUIRE(h.receiver.hellos.size() == 1);
   bool server_closed = false;
   h.server->close([&] { server_closed = true; });
   REQUIRE(h.run_until([&] { return server_closed; }));
