@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/config/agent_config.h"
 #include "base/log.h"
+#include "base/uv_util.h"
 #include "collectors/registry.h"
 #include "transport/client/assas_output.h"
 
@@ -97,6 +98,7 @@ int run(const std::string& config_path, bool check_only) {
     return 1;
   }
   log::set_min_level(config->agent.log_level);
+  ignore_sigpipe();  // a receiver that goes away must be an error on the write, not a dead agent
   Status files = validate_agent_config_files(*config);
   if (!files.is_ok()) {
     std::fprintf(stderr, "%s\n", files.message().c_str());
@@ -122,12 +124,17 @@ int run(const std::string& config_path, bool check_only) {
     // Loads the certificates and keys exactly as a start would.
     Result<std::unique_ptr<transport::Output>> output =
         transport::make_assas_output(&loop, output_options);
-    uv_loop_close(&loop);
     if (!output.is_ok()) {
+      uv_loop_close(&loop);
       std::fprintf(stderr, "%s: outputs[0]: %s\n", config_path.c_str(),
                    output.status().message().c_str());
       return 1;
     }
+    // Never started, but it owns handles all the same: close them before the loop goes.
+    (*output)->close([] {});
+    uv_run(&loop, UV_RUN_DEFAULT);
+    output->reset();
+    uv_loop_close(&loop);
     std::printf("config OK: %s\n", config_path.c_str());
     return 0;
   }

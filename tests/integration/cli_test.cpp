@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/integration/deployment.h"
 #include "tests/support/binaries.h"
 #include "tests/support/process_guard.h"
 #include "tests/support/temp_dir.h"
@@ -70,6 +71,21 @@ TEST_CASE("assas-agent --check names a missing certificate file with its positio
       r.output,
       Catch::Contains(config + ":8:11: outputs[0].tls.ca: file '/etc/assas-test-missing/ca.pem' "
                                "not found"));
+}
+
+TEST_CASE("check mode accepts a valid config with real certificates and exits 0",
+          "[integration][cli]") {
+  Deployment deployment;
+  std::string agent_config = deployment.write_agent_config();
+  Run agent = run({ASSAS_AGENT_BIN, "--check", "--config", agent_config}, TempDir{});
+  INFO(agent.output);
+  REQUIRE(agent.exit_code == 0);
+  REQUIRE_THAT(agent.output, Catch::Contains("config OK: " + agent_config));
+  Run ingest =
+      run({ASSAS_INGEST_BIN, "--check", "--config", deployment.ingest_config()}, TempDir{});
+  INFO(ingest.output);
+  REQUIRE(ingest.exit_code == 0);
+  REQUIRE_THAT(ingest.output, Catch::Contains("config OK: " + deployment.ingest_config()));
 }
 
 TEST_CASE("assas-agent and assas-ingest print their version", "[integration][cli]") {

@@ -45,10 +45,11 @@ void Deployment::start_ingest() {
   }
 }
 
-void Deployment::write_agent_config(const std::string& pipeline_yaml) {
+std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
+  std::string config = dir_.file("agent.yaml");
   std::string pki = dir_.file("pki");
   write_text_file(
-      dir_.file("agent.yaml"),
+      config,
       "agent:\n"
       "  id: " +
           agent_id_ +
@@ -70,7 +71,7 @@ void Deployment::write_agent_config(const std::string& pipeline_yaml) {
           "outputs:\n"
           "  - type: assas\n"
           "    endpoints: [\"127.0.0.1:" +
-          std::to_string(port_) +
+          std::to_string(port_ > 0 ? port_ : 6514) +
           "\"]\n"
           "    backoff: { min: 50ms, max: 500ms }\n"
           "    tls:\n"
@@ -84,11 +85,12 @@ void Deployment::write_agent_config(const std::string& pipeline_yaml) {
           pki +
           "/agent.key\n"
           "      server_name: localhost\n");
+  return config;
 }
 
 void Deployment::start_agent(const std::string& pipeline_yaml) {
-  write_agent_config(pipeline_yaml);
-  agent_.start({ASSAS_AGENT_BIN, "--config", dir_.file("agent.yaml")}, {}, dir_.file("agent.log"));
+  std::string config = write_agent_config(pipeline_yaml);
+  agent_.start({ASSAS_AGENT_BIN, "--config", config}, {}, dir_.file("agent.log"));
 }
 
 std::vector<ReceivedEvent> Deployment::received() const {

@@ -31,6 +31,10 @@ class Deployment {
   void start_ingest();
   // Writes the agent config (extra_yaml is appended to the collector entry) and starts the agent.
   void start_agent(const std::string& pipeline_yaml = "");
+  // Writes the agent config and returns its path; before start_ingest() the endpoint is a
+  // placeholder port (enough for --check).
+  std::string write_agent_config(const std::string& pipeline_yaml = "");
+  std::string ingest_config() const { return dir_.file("ingest.yaml"); }
   ProcessGuard& agent() { return agent_; }
   ProcessGuard& ingest() { return ingest_; }
 
@@ -42,8 +46,6 @@ class Deployment {
   std::string ingest_log() const;
 
  private:
-  void write_agent_config(const std::string& pipeline_yaml);
-
   TempDir dir_;
   std::string agent_id_;
   int port_ = 0;

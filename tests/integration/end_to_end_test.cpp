@@ -137,15 +137,15 @@ TEST_CASE("kill -9 of the agent mid-stream, then a restart, still delivers every
   std::string pipeline = "pipeline: { batch: { max_events: 256, max_delay: 20ms } }\n";
   d.start_agent(pipeline);
   w.write_until(60000);
-  bool some = d.wait_for_events(15000, 120s);
-  INFO("agent log:\n" << d.agent_log() << "\ningest log:\n" << d.ingest_log());
-  REQUIRE(some);
+  REQUIRE(d.wait_for_events(15000, 120s));
   d.agent().kill9();
   size_t at_kill = d.received().size();
   INFO("events stored when the agent was killed: " << at_kill);
   w.write_until(100000);
   d.start_agent(pipeline);
-  REQUIRE(d.wait_for_events(100000, 180s));
+  bool all = d.wait_for_events(100000, 180s);
+  INFO("after the restart, agent log:\n" << d.agent_log() << "\ningest log:\n" << d.ingest_log());
+  REQUIRE(all);
   REQUIRE_FALSE(d.wait_for_events(100001, 2s));
   require_exactly_once(d, w);
   REQUIRE(d.agent().terminate(20s) == 0);
@@ -165,7 +165,11 @@ TEST_CASE("kill -9 of the agent twice in a row, with lines written between, lose
     d.agent().kill9();
   }
   d.start_agent(pipeline);
-  REQUIRE(d.wait_for_events(30000, 120s));
+  bool all = d.wait_for_events(30000, 120s);
+  INFO("after the last restart, agent log:\n"
+       << d.agent_log() << "\ningest log:\n"
+       << d.ingest_log());
+  REQUIRE(all);
   REQUIRE_FALSE(d.wait_for_events(30001, 2s));
   require_exactly_once(d, w);
   REQUIRE(d.agent().terminate(20s) == 0);
