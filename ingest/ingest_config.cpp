@@ -82,25 +82,6 @@ Status parse_tls(const ConfigNode& node, transport::TlsConfig& tls) {
   return node.no_unknown_keys();
 }
 
-// A configured file must exist and be a regular file; a key must not be readable by group or
-// others (a private key the whole machine can read is not private).
-Status check_file(const IngestConfig& config, std::string_view key, const std::string& file,
-                  bool private_key) {
-  std::string where = config.path + ": tls." + std::string(key) + ": ";
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    return posix_status(where + "cannot use '" + file + "'", errno);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return invalid_argument(where + "'" + file + "' is not a regular file");
-  }
-  if (private_key && (st.st_mode & 077) != 0) {
-    return permission_denied(where + "key file '" + file +
-                             "' is readable by group or others; run: chmod 600 " + file);
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 Result<IngestConfig> load_ingest_config(const std::string& path) {
@@ -122,15 +103,18 @@ Result<IngestConfig> load_ingest_config(const std::string& path) {
     return root->error("missing required key 'tls' (ca, cert and key of this receiver)");
   }
   ASSAS_RETURN_IF_ERROR(parse_tls(*tls, config.server.tls));
+  config.tls_file_nodes = {{*tls->get("ca"), ConfigFileKind::kPublic},
+                           {*tls->get("cert"), ConfigFileKind::kPublic},
+                           {*tls->get("key"), ConfigFileKind::kPrivateKey}};
   config.service.window_batches = std::max<uint32_t>(config.service.window_batches, 1);
   return config;
 }
 
 Status validate_ingest_config_files(const IngestConfig& config) {
-  const transport::TlsConfig& tls = config.server.tls;
-  ASSAS_RETURN_IF_ERROR(check_file(config, "ca", tls.ca, false));
-  ASSAS_RETURN_IF_ERROR(check_file(config, "cert", tls.cert, false));
-  return check_file(config, "key", tls.key, true);
+  for (const auto& [node, kind] : config.tls_file_nodes) {
+    ASSAS_RETURN_IF_ERROR(check_config_file(node, kind));
+  }
+  return Status::ok();
 }
 
 }  // namespace assas::ingest

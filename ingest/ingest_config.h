@@ -7,7 +7,11 @@
 // Unknown keys are errors, with file, line, column and the list of valid keys.
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "base/config_files.h"
+#include "base/config_node.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "ingest/ingest_service.h"
@@ -20,6 +24,8 @@ struct IngestConfig {
   transport::TlsServerOptions server;
   ServiceOptions service;
   log::Level log_level = log::Level::kInfo;
+  // The tls ca, cert and key values, for messages that point at them.
+  std::vector<std::pair<ConfigNode, ConfigFileKind>> tls_file_nodes;
 };
 
 // Parses and checks the file's syntax and values. Touches no file but the config itself.

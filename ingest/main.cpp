@@ -61,6 +61,11 @@ int run(const std::string& config_path, bool check_only) {
     return 1;
   }
   log::set_min_level(config->log_level);
+  Status files = validate_ingest_config_files(*config);
+  if (!files.is_ok()) {
+    std::fprintf(stderr, "%s\n", files.message().c_str());
+    return 1;
+  }
   ignore_sigpipe();
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) {

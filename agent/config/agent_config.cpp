@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "base/config_files.h"
+
 namespace assas::agent {
 namespace {
 
@@ -241,15 +243,8 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
 Status validate_agent_config_files(const AgentConfig& config) {
   for (const OutputSpec& output : config.outputs) {
     for (const auto& [node, is_key] : output.file_nodes) {
-      Result<std::string> path = node.as_string();
-      struct stat st {};
-      if (::stat(path->c_str(), &st) != 0) {
-        return node.error("file '" + *path + "' not found");
-      }
-      if (is_key && (st.st_mode & 077) != 0) {
-        return node.error("key file '" + *path +
-                          "' is readable by group or others; run: chmod 600 " + *path);
-      }
+      ASSAS_RETURN_IF_ERROR(
+          check_config_file(node, is_key ? ConfigFileKind::kPrivateKey : ConfigFileKind::kPublic));
     }
   }
   return Status::ok();

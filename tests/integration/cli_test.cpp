@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "tests/integration/deployment.h"
@@ -86,6 +88,36 @@ TEST_CASE("check mode accepts a valid config with real certificates and exits 0"
   INFO(ingest.output);
   REQUIRE(ingest.exit_code == 0);
   REQUIRE_THAT(ingest.output, Catch::Contains("config OK: " + deployment.ingest_config()));
+}
+
+TEST_CASE("the shipped production configs are valid up to their certificate files",
+          "[integration][cli]") {
+  // Every key parses; the first thing missing on a test machine is the CA under /etc/assas.
+  TempDir dir;
+  std::string agent_config = std::string(ASSAS_SOURCE_DIR) + "/packaging/config/agent.yaml";
+  Run agent = run({ASSAS_AGENT_BIN, "--check", "--config", agent_config}, dir);
+  REQUIRE(agent.exit_code != 0);
+  REQUIRE_THAT(agent.output,
+               Catch::Contains(agent_config +
+                               ":29:11: outputs[0].tls.ca: file '/etc/assas/ca.pem' not found"));
+  std::string ingest_config = std::string(ASSAS_SOURCE_DIR) + "/packaging/config/ingest.yaml";
+  Run ingest = run({ASSAS_INGEST_BIN, "--check", "--config", ingest_config}, dir);
+  REQUIRE(ingest.exit_code != 0);
+  REQUIRE_THAT(ingest.output, Catch::Contains(ingest_config +
+                                              ":11:7: tls.ca: file '/etc/assas/ca.pem' not found"));
+}
+
+TEST_CASE("assas-ingest refuses a private key that others can read, saying how to fix it",
+          "[integration][cli]") {
+  Deployment deployment;
+  std::string key = deployment.root() + "/pki/ingest.key";
+  REQUIRE(::chmod(key.c_str(), 0644) == 0);
+  TempDir dir;
+  Run ingest = run({ASSAS_INGEST_BIN, "--check", "--config", deployment.ingest_config()}, dir);
+  REQUIRE(ingest.exit_code != 0);
+  REQUIRE_THAT(ingest.output,
+               Catch::Contains(deployment.ingest_config() + ":7:8: tls.key: key file '" + key +
+                               "' is readable by group or others; run: chmod 600 " + key));
 }
 
 TEST_CASE("assas-agent and assas-ingest print their version", "[integration][cli]") {
