@@ -49,13 +49,24 @@ printf 'Nov 24 09:00:09 gw-07 sudo: admin : TTY=pts/0 ; PWD=/root ; USER=root ; 
 
 out_glob="$ASSAS_DEMO_DIR/ingest-data/demo-agent/events-*.jsonl"
 for _ in $(seq 100); do
-  n=$(cat $out_glob 2>/dev/null | wc -l)
+  n=$( (cat $out_glob 2>/dev/null || true) | wc -l)
   [ "$n" -ge 7 ] && break; sleep 0.1
 done
 echo "== the SOC side received ($out_glob):"
 cat $out_glob
-n=$(cat $out_glob 2>/dev/null | wc -l)
-cleanup; trap - EXIT
-echo "== stopped both; agent log: $ASSAS_DEMO_DIR/agent.log, ingest log: $ASSAS_DEMO_DIR/ingest.log"
+n=$( (cat $out_glob 2>/dev/null || true) | wc -l)
+# Stop both with SIGTERM, the agent first (it flushes and writes its checkpoints), and check that
+# each one exited cleanly (status 0) before its deadline.
+stop_cleanly() {  # pid name
+  kill -TERM "$1"
+  for _ in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then echo "demo FAILED: $2 did not stop within 15 s"; exit 1; fi
+  local rc=0; wait "$1" || rc=$?
+  [ "$rc" -eq 0 ] || { echo "demo FAILED: $2 exited with status $rc"; exit 1; }
+}
+stop_cleanly "$agent_pid" assas-agent; agent_pid=""
+stop_cleanly "$ingest_pid" assas-ingest; ingest_pid=""
+trap - EXIT
+echo "== stopped both cleanly; agent log: $ASSAS_DEMO_DIR/agent.log, ingest log: $ASSAS_DEMO_DIR/ingest.log"
 [ "$n" -eq 7 ] || { echo "demo FAILED: expected 7 events, got $n"; exit 1; }
 echo "== demo OK: 7 lines written, 7 events stored exactly once"
