@@ -80,7 +80,10 @@ void Shipper::pump() {
       return;
     }
     if (!record.is_ok()) {
-      if (record.status().code() != StatusCode::kNotFound) {
+      if (record.status().code() == StatusCode::kCorruption && session == session_) {
+        skip_corrupt(record.status());
+      } else if (record.status().code() != StatusCode::kNotFound) {
+        // An I/O error: tried again with the next trigger (a new batch, an ack, a reconnect).
         ASSAS_LOG(kError, "cannot read a batch back from the disk buffer",
                   log::kv("after_seq", sent_upto_), log::kv("error", record.status().to_string()));
       }
@@ -100,6 +103,24 @@ void Shipper::pump() {
     output_.send(transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload});
     pump();
   });
+}
+
+// A record that verified when written but fails its CRC now was damaged on disk. Sending it is
+// impossible and waiting cannot help, so it is skipped, loudly: the receiver's next cumulative
+// ack then covers it, and everything behind it still ships.
+void Shipper::skip_corrupt(const Status& why) {
+  uint64_t seq = buffer_.seq_after(sent_upto_);
+  if (seq == 0) {
+    return;  // released meanwhile
+  }
+  ++stats_.corrupt_batches_skipped;
+  ASSAS_LOG(kError,
+            "a buffered batch is damaged on disk and cannot be sent; skipping it, its "
+            "events are lost",
+            log::kv("seq", seq), log::kv("error", why.to_string()),
+            log::kv("skipped_total", stats_.corrupt_batches_skipped));
+  sent_upto_ = seq;
+  pump();
 }
 
 void Shipper::release() {

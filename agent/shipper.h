@@ -27,6 +27,10 @@ struct ShipperStats {
   uint64_t batches_acked = 0;  // acknowledgements that moved stored_upto forward
   uint64_t reconnects = 0;
   uint64_t acked_upto = 0;
+  // Batches that failed their CRC when read back for sending (changed on disk after they were
+  // written): logged as errors and skipped, so that one damaged record cannot stall every batch
+  // behind it. Their events are lost; this counter says how many batches.
+  uint64_t corrupt_batches_skipped = 0;
 };
 
 class Shipper final : public transport::OutputListener {
@@ -53,6 +57,7 @@ class Shipper final : public transport::OutputListener {
 
  private:
   void pump();
+  void skip_corrupt(const Status& why);
   void release();
 
   DiskBuffer& buffer_;

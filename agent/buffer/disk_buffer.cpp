@@ -173,6 +173,11 @@ void DiskBuffer::read_after(uint64_t after, ReadCallback done) {
   impl_->read_after(after, std::move(done));
 }
 
+uint64_t DiskBuffer::seq_after(uint64_t after) const {
+  auto it = impl_->index.upper_bound(after);
+  return it == impl_->index.end() ? 0 : it->first;
+}
+
 void DiskBuffer::release(uint64_t upto) {
   impl_->release(upto);
 }

@@ -87,6 +87,8 @@ class DiskBuffer {
   // Reads the first durable record with seq > after (from the cache or the disk); kNotFound if
   // there is none yet. done runs on the loop.
   void read_after(uint64_t after, ReadCallback done);
+  // The seq of the first durable, unreleased record after `after`, or 0 if there is none.
+  uint64_t seq_after(uint64_t after) const;
 
   // Records with seq <= upto are no longer needed; deletes segments that hold only such records.
   void release(uint64_t upto);

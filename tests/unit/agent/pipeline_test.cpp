@@ -3,6 +3,9 @@
 
 #include "agent/pipeline/pipeline.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "agent/shipper.h"
@@ -68,8 +71,10 @@ class FakeCollector final : public Collector {
 
 // The whole agent core on one loop.
 struct Core {
-  explicit Core(uint64_t buffer_max = 64 << 20, uint32_t max_events = 10) {
+  explicit Core(uint64_t buffer_max = 64 << 20, uint32_t max_events = 10,
+                uint64_t cache_bytes = 8 << 20) {
     DiskBufferOptions options;
+    options.cache_bytes = cache_bytes;
     options.dir = dir.file("buffer");
     options.max_size_bytes = buffer_max;
     options.segment_size_bytes = 4096;
@@ -178,6 +183,38 @@ TEST_CASE("after a reconnect every unacknowledged batch is sent again, from what
   run_until(core.harness.loop(), [&] { return core.output.sent.size() == 2; });
   REQUIRE(*core.output.sent[0].payload == first_payload);
   REQUIRE(core.shipper->stats().reconnects == 2);
+  core.finish();
+}
+
+TEST_CASE("a batch damaged on disk after it was written is skipped and counted; the rest ships",
+          "[pipeline]") {
+  Core core(64 << 20, 10, /*cache_bytes=*/0);  // no cache: every batch is read back from disk
+  REQUIRE(core.push_lines(30) == 30);
+  run_until(core.harness.loop(), [&] { return core.buffer->durable_seq() == 3; });
+  // Flip one payload byte of the second record ("AASR" starts each record).
+  std::string segment;
+  for (const auto& entry : std::filesystem::directory_iterator(core.dir.file("buffer"))) {
+    if (entry.path().extension() == ".seg") {
+      segment = entry.path();
+    }
+  }
+  std::string bytes = assas::test::read_text_file(segment);
+  size_t second = bytes.find("AASR", bytes.find("AASR") + 4);
+  REQUIRE(second != std::string::npos);
+  size_t end_of_second = bytes.find("AASR", second + 4);
+  REQUIRE(end_of_second != std::string::npos);
+  bytes[end_of_second - 2] = static_cast<char>(bytes[end_of_second - 2] ^ 0x40);
+  std::fstream(segment, std::ios::in | std::ios::out | std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+
+  core.output.connect(0);
+  run_until(core.harness.loop(), [&] { return core.output.sent.size() == 2; });
+  REQUIRE(core.output.sent[0].seq == 1);
+  REQUIRE(core.output.sent[1].seq == 3);
+  REQUIRE(core.shipper->stats().corrupt_batches_skipped == 1);
+  run_until(core.harness.loop(), [&] { return core.store->persisted_seq() == 3; });
+  core.output.ack(3);  // the receiver's cumulative ack covers the skipped seq too
+  REQUIRE(core.buffer->record_count() == 0);
   core.finish();
 }
 
