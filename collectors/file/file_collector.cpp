@@ -161,7 +161,7 @@ void FileCollector::reconcile(const std::vector<Found>& found) {
         agent::Stream{config_.name, f.path, source_id, config_.fields});
     FileTail::Host& host = *this;
     auto tail = std::make_unique<FileTail>(loop_, host, stream, start, config_.read_buffer_bytes,
-                                           config_.max_line_bytes);
+                                           config_.max_line_bytes, config_.strip_cr);
     FileTail* raw = tail.get();
     tails_.emplace(key, Tracked{std::move(tail), 0});
     ASSAS_LOG(kInfo, "following file", log::kv("collector", config_.name), log::kv("path", f.path),

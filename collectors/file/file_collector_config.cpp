@@ -24,6 +24,7 @@ Result<FileCollectorConfig> parse_file_collector_config(const ConfigNode& node,
   ASSAS_RETURN_IF_ERROR(node.optional_string_map("fields", config.fields));
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("max_line_bytes", config.max_line_bytes, 1 << 10, 64 << 20));
+  ASSAS_RETURN_IF_ERROR(node.optional_bool("strip_cr", config.strip_cr));
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("read_buffer", config.read_buffer_bytes, 4 << 10, 16 << 20));
   std::chrono::nanoseconds stat = config.stat_interval;

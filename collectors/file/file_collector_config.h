@@ -17,6 +17,7 @@ struct FileCollectorConfig {
   bool start_at_beginning = false;  // for files found at start-up without a saved position
   std::vector<std::pair<std::string, std::string>> fields;
   uint64_t max_line_bytes = 1ULL << 20;
+  bool strip_cr = false;  // CRLF lines arrive byte-exact unless this is set
   uint64_t read_buffer_bytes = 256ULL << 10;
   std::chrono::milliseconds stat_interval{1000};
   std::chrono::milliseconds rescan_interval{5000};

@@ -18,8 +18,8 @@ int64_t realtime_ns() {
 }  // namespace
 
 FileTail::FileTail(uv_loop_t* loop, Host& host, agent::StreamPtr stream, uint64_t start_offset,
-                   size_t read_buffer_bytes, size_t max_line_bytes)
-    : loop_(loop), host_(host), stream_(std::move(stream)), splitter_(max_line_bytes) {
+                   size_t read_buffer_bytes, size_t max_line_bytes, bool strip_cr)
+    : loop_(loop), host_(host), stream_(std::move(stream)), splitter_(max_line_bytes, strip_cr) {
   buffer_.resize(read_buffer_bytes);
   splitter_.reset(start_offset);
   req_.data = this;

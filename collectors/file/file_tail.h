@@ -33,7 +33,7 @@ class FileTail {
   };
 
   FileTail(uv_loop_t* loop, Host& host, agent::StreamPtr stream, uint64_t start_offset,
-           size_t read_buffer_bytes, size_t max_line_bytes);
+           size_t read_buffer_bytes, size_t max_line_bytes, bool strip_cr);
   ~FileTail();
   FileTail(const FileTail&) = delete;
   FileTail& operator=(const FileTail&) = delete;

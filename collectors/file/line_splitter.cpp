@@ -60,6 +60,9 @@ bool LineSplitter::peek(Line& line) {
     pending_from_carry_ = true;
   }
   has_pending_ = true;
+  if (strip_cr_ && !pending_.piece && !pending_.text.empty() && pending_.text.back() == '\r') {
+    pending_.text.remove_suffix(1);
+  }
   line = pending_;
   return true;
 }

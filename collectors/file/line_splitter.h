@@ -4,7 +4,8 @@
 // before it is kept: CRLF files arrive as written), with its start offset and the offset after
 // its newline (the checkpoint once it is durable). A partial last line is held until its newline
 // arrives. A line longer than max_line_bytes comes out in pieces of max_line_bytes, so memory stays
-// bounded whatever a file holds.
+// bounded whatever a file holds. With strip_cr, a '\r' right before the newline is left out of
+// the line's text (offsets still count it); pieces of an over-long line are never stripped.
 //
 // peek() / consume() let the caller stop at a line the pipeline refused and offer the very same
 // line again later. Pure; no I/O.
@@ -24,7 +25,8 @@ struct Line {
 
 class LineSplitter {
  public:
-  explicit LineSplitter(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+  explicit LineSplitter(size_t max_line_bytes, bool strip_cr = false)
+      : max_line_bytes_(max_line_bytes), strip_cr_(strip_cr) {}
 
   // Starts over at a file offset (a new file, or one truncated): forgets any partial line.
   void reset(uint64_t offset);
@@ -39,6 +41,7 @@ class LineSplitter {
 
  private:
   size_t max_line_bytes_;
+  bool strip_cr_;
   std::string_view chunk_;
   size_t pos_ = 0;
   uint64_t chunk_offset_ = 0;
