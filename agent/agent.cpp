@@ -58,7 +58,13 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
   pipeline_ = std::make_unique<Pipeline>(loop_, *worker_, *buffer_, *store_, options.pipeline);
   shipper_ = std::make_unique<Shipper>(*buffer_, *output_);
   pipeline_->set_on_durable([this](uint64_t seq) { shipper_->on_durable(seq); });
-  shipper_->set_on_released([this] { pipeline_->on_buffer_space(); });
+  trimmer_ = std::make_unique<MemoryTrimmer>(loop_, std::chrono::seconds(2));
+  shipper_->set_on_released([this] {
+    pipeline_->on_buffer_space();
+    if (buffer_->record_count() == 0) {
+      trimmer_->arm();  // everything is at the receiver: if it stays quiet, give memory back
+    }
+  });
   store_->set_on_persisted([this](uint64_t seq) { shipper_->on_checkpointed(seq); });
   shipper_->on_checkpointed(store_->persisted_seq());
 
@@ -123,6 +129,13 @@ void Agent::stop_step() {
       }
       [[fallthrough]];
     case StopStage::kOutput:
+      stage_ = StopStage::kTrimmer;
+      if (trimmer_) {
+        trimmer_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kTrimmer:
       stage_ = StopStage::kBuffer;
       if (buffer_) {
         buffer_->close([this] { stop_step(); });

@@ -21,6 +21,7 @@
 #include "agent/buffer/disk_buffer.h"
 #include "agent/checkpoint_store.h"
 #include "agent/collector.h"
+#include "agent/memory_trimmer.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/shipper.h"
 #include "agent/worker.h"
@@ -67,6 +68,7 @@ class Agent {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<transport::Output> output_;
   std::unique_ptr<Shipper> shipper_;
+  std::unique_ptr<MemoryTrimmer> trimmer_;
   std::vector<std::unique_ptr<Collector>> collectors_;
   enum class StopStage {
     kRunning,
@@ -74,6 +76,7 @@ class Agent {
     kPipeline,
     kCheckpoints,
     kOutput,
+    kTrimmer,
     kBuffer,
     kWorker,
     kDone
