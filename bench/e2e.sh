@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# End-to-end benchmark (not a test): ships one log file over loopback with Assas (TLS 1.3, zstd,
+# durable disk buffer, receiver fsync before ack: the defaults) and with rsyslog from Debian
+# (imfile -> omfwd over plain TCP -> a second rsyslogd with imtcp -> file), and prints one summary
+# line per system plus our figures as ratios to rsyslog's. Medians over --runs runs.
+#
+#   bench/e2e.sh [--size 1GB] [--runs 3] [--only assas]
+#
+# Figures: lines/s and MB/s from the sender's start until the receiver holds every line; sender CPU
+# seconds per GB (utime+stime from /proc); peak RSS (VmHWM); then 10 s of idle: RSS and CPU %.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+size=1GB; runs=3; only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) size=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: bench/e2e.sh [--size 1GB] [--runs 3] [--only assas|rsyslog]"; exit 2 ;;
+  esac
+done
+command -v rsyslogd >/dev/null || [ "$only" = assas ] || { echo "rsyslogd missing: apt-get install -y rsyslog"; exit 1; }
+
+out=$root/bench/out; mkdir -p "$out"; chmod 700 "$out"
+corpus=$out/corpus-$size.log
+[ -f "$corpus" ] || python3 bench/make_corpus.py "$size" "$corpus"
+lines=$(wc -l < "$corpus"); bytes=$(stat -c %s "$corpus")
+echo "corpus: $corpus ($lines lines, $bytes bytes)"
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build --target assas-agent assas-ingest >/dev/null
+bin=$root/build/bin
+tick=$(getconf CLK_TCK)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+wait_listening() {  # log file; prints the port
+  for _ in $(seq 200); do
+    p=$(grep -oE 'listening address=127\.0\.0\.1 port=[0-9]+' "$1" 2>/dev/null | head -1 | sed 's/.*port=//') || true
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    sleep 0.05
+  done
+  echo "receiver did not start: $(cat "$1")" >&2; return 1
+}
+stop_pid() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+
+# Measures one sender: waits for every line, then idles 10 s. Prints the figures as key=value.
+measure() {  # sender_pid received_glob start_ns
+  local pid=$1 glob=$2 start=$3
+  local got; got=$(python3 bench/count_lines.py "$glob" "$lines" 1800) || true
+  local end; end=$(date +%s%N)
+  local cpu; cpu=$(cpu_ticks "$pid"); local hwm; hwm=$(status_kib "$pid" VmHWM)
+  sleep 1; got=$(python3 bench/count_lines.py "$glob" 0 0)
+  local idle0; idle0=$(cpu_ticks "$pid"); sleep 10; local idle1; idle1=$(cpu_ticks "$pid")
+  local rss; rss=$(status_kib "$pid" VmRSS); local anon; anon=$(status_kib "$pid" RssAnon)
+  awk -v l="$lines" -v b="$bytes" -v s="$start" -v e="$end" -v c="$cpu" -v t="$tick" -v h="$hwm" \
+      -v r="$rss" -v a="$anon" -v i0="$idle0" -v i1="$idle1" -v g="$got" 'BEGIN {
+    secs = (e - s) / 1e9
+    printf "lines_s=%.0f MB_s=%.1f cpu_s_per_GB=%.2f peak_rss_MiB=%.1f idle_rss_MiB=%.1f idle_anon_MiB=%.1f idle_cpu_pct=%.2f delivered=%d/%d\n",
+      l / secs, b / 1e6 / secs, (c / t) / (b / 1e9), h / 1024, r / 1024, a / 1024, (i1 - i0) / t / 10 * 100, g, l }'
+}
+
+run_assas() {
+  local dir=$out/assas-run; rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
+  scripts/make-demo-pki.sh "$dir/pki" bench-agent >/dev/null 2>&1
+  cat > "$dir/ingest.yaml" <<YAML
+ingest: { listen: ["127.0.0.1:0"], data_dir: $dir/ingest-data, max_file_size: 4GiB }
+tls: { ca: $dir/pki/ca.pem, cert: $dir/pki/ingest.pem, key: $dir/pki/ingest.key }
+YAML
+  "$bin/assas-ingest" --config "$dir/ingest.yaml" 2> "$dir/ingest.log" & local ingest=$!; pids+=("$ingest")
+  local port; port=$(wait_listening "$dir/ingest.log")
+  cat > "$dir/agent.yaml" <<YAML
+agent: { id: bench-agent, data_dir: $dir/agent-data }
+collectors:
+  - { type: file, name: bench, paths: ["$corpus"], start_at: beginning }
+outputs:
+  - type: assas
+    endpoints: ["127.0.0.1:$port"]
+    tls: { ca: $dir/pki/ca.pem, cert: $dir/pki/agent.pem, key: $dir/pki/agent.key, server_name: localhost }
+YAML
+  local start; start=$(date +%s%N)
+  "$bin/assas-agent" --config "$dir/agent.yaml" 2> "$dir/agent.log" & local agent=$!; pids+=("$agent")
+  measure "$agent" "$dir/ingest-data/bench-agent/events-*.jsonl" "$start"
+  stop_pid "$agent"; stop_pid "$ingest"
+}
+
+run_rsyslog() {
+  local dir=$out/rsyslog-run; rm -rf "$dir"; mkdir -p "$dir/recv" "$dir/send"
+  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$dir/recv.conf" <<CONF
+global(workDirectory="$dir/recv")
+module(load="imtcp")
+template(name="msgonly" type="string" string="%rawmsg-after-pri%\n")
+input(type="imtcp" address="127.0.0.1" port="$port" ruleset="store")
+ruleset(name="store") { action(type="omfile" file="$dir/received.log" template="msgonly") }
+CONF
+  cat > "$dir/send.conf" <<CONF
+global(workDirectory="$dir/send")
+module(load="imfile")
+input(type="imfile" file="$corpus" tag="bench" freshStartTail="off" ruleset="fwd")
+ruleset(name="fwd") { action(type="omfwd" target="127.0.0.1" port="$port" protocol="tcp") }
+CONF
+  rsyslogd -n -f "$dir/recv.conf" -i "$dir/recv.pid" 2> "$dir/recv.log" & local recv=$!; pids+=("$recv")
+  sleep 1
+  local start; start=$(date +%s%N)
+  rsyslogd -n -f "$dir/send.conf" -i "$dir/send.pid" 2> "$dir/send.log" & local send=$!; pids+=("$send")
+  measure "$send" "$dir/received.log" "$start"
+  stop_pid "$send"; stop_pid "$recv"
+}
+
+median() {  # key, results file -> median value
+  grep -oE "$1=[0-9.]+" "$2" | cut -d= -f2 | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
+
+: > "$out/assas.txt"; : > "$out/rsyslog.txt"
+for r in $(seq "$runs"); do
+  if [ "$only" != rsyslog ]; then run_assas | tee -a "$out/assas.txt" | sed "s/^/run $r assas   /"; fi
+  if [ "$only" != assas ]; then run_rsyslog | tee -a "$out/rsyslog.txt" | sed "s/^/run $r rsyslog /"; fi
+done
+
+keys="lines_s MB_s cpu_s_per_GB peak_rss_MiB idle_rss_MiB idle_anon_MiB idle_cpu_pct"
+summary() {  # name file
+  [ -s "$2" ] || return 0
+  local line="$1"; for k in $keys; do line="$line $k=$(median "$k" "$2")"; done
+  echo "$line $(tail -1 "$2" | grep -oE 'delivered=[0-9/]+')"
+}
+echo "== medians of $runs runs, $size, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+summary "assas  " "$out/assas.txt"
+summary "rsyslog" "$out/rsyslog.txt"
+if [ -s "$out/assas.txt" ] && [ -s "$out/rsyslog.txt" ]; then
+  line="ratio (assas/rsyslog)"
+  for k in lines_s cpu_s_per_GB peak_rss_MiB; do
+    line="$line $k=$(awk -v a="$(median $k "$out/assas.txt")" -v b="$(median $k "$out/rsyslog.txt")" 'BEGIN {printf "%.2fx", a / b}')"
+  done
+  echo "$line   (rsyslog forwards over plain TCP without TLS, compression or a disk queue)"
+fi
