@@ -149,6 +149,16 @@ struct Harness {
     REQUIRE(uv_loop_close(&loop) == 0);
   }
 
+  // For tests without an output: closes the server and proves the loop clean.
+  void finish_server() {
+    bool server_closed = false;
+    server->close([&] { server_closed = true; });
+    REQUIRE(run_until([&] { return server_closed; }));
+    server.reset();
+    REQUIRE(uv_run(&loop, UV_RUN_DEFAULT) == 0);
+    REQUIRE(uv_loop_close(&loop) == 0);
+  }
+
   assas::test::TempDir dir;
   assas::test::TestPki pki = assas::test::make_test_pki(dir.file("pki"), "web-01");
   uv_loop_t loop{};
@@ -289,12 +299,7 @@ TEST_CASE("a client that connects and says nothing is dropped at the handshake t
   REQUIRE(h.run_until([&] { return eof; }));
   REQUIRE(std::chrono::steady_clock::now() - started >= 1900ms);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp), nullptr);
-  bool server_closed = false;
-  h.server->close([&] { server_closed = true; });
-  REQUIRE(h.run_until([&] { return server_closed; }));
-  h.server.reset();
-  REQUIRE(uv_run(&h.loop, UV_RUN_DEFAULT) == 0);
-  REQUIRE(uv_loop_close(&h.loop) == 0);
+  h.finish_server();
 }
 
 TEST_CASE("a peer that resets the connection after its hello is closed once, without a loop",
@@ -309,12 +314,7 @@ TEST_CASE("a peer that resets the connection after its hello is closed once, wit
   client.join();
   REQUIRE(closed);
   REQUIRE(h.receiver.hellos.size() == 1);
-  bool server_closed = false;
-  h.server->close([&] { server_closed = true; });
-  REQUIRE(h.run_until([&] { return server_closed; }));
-  h.server.reset();
-  REQUIRE(uv_run(&h.loop, UV_RUN_DEFAULT) == 0);
-  REQUIRE(uv_loop_close(&h.loop) == 0);
+  h.finish_server();
 }
 
 }  // namespace assas::transport
