@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/crc32c.h"
 #include "base/file_util.h"
 #include "base/log.h"
@@ -76,24 +77,6 @@ bool unescape(std::string_view in, std::string& out) {
   return !in.empty();
 }
 
-bool parse_u64(std::string_view text, uint64_t& v) {
-  if (text.empty() || text.size() > 20) {
-    return false;
-  }
-  v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - digit) / 10) {
-      return false;
-    }
-    v = v * 10 + digit;
-  }
-  return true;
-}
-
 std::vector<std::string_view> split(std::string_view line, char sep) {
   std::vector<std::string_view> parts;
   size_t start = 0;
@@ -141,7 +124,7 @@ Status parse(std::string_view text, PositionMap& positions, uint64_t& covered_se
   std::vector<std::string_view> lines = split(text.substr(0, crc_at), '\n');
   lines.pop_back();  // the empty piece after the last newline
   if (lines.size() < 2 || lines[1].substr(0, 12) != "covered_seq " ||
-      !parse_u64(lines[1].substr(12), covered_seq)) {
+      !parse_decimal_u64(lines[1].substr(12), covered_seq)) {
     return corruption("line 2 is not \"covered_seq <number>\"");
   }
   for (size_t i = 2; i < lines.size(); ++i) {
@@ -149,7 +132,7 @@ Status parse(std::string_view text, PositionMap& positions, uint64_t& covered_se
     std::string source_id;
     SourcePosition position;
     if (fields.size() != 3 || !unescape(fields[0], source_id) ||
-        !parse_u64(fields[1], position.offset) || !unescape(fields[2], position.token)) {
+        !parse_decimal_u64(fields[1], position.offset) || !unescape(fields[2], position.token)) {
       return corruption("line " + std::to_string(i + 1) + " is not \"<source> <offset> <token>\"");
     }
     if (!positions.emplace(std::move(source_id), std::move(position)).second) {

@@ -4,6 +4,7 @@
 // and the wire protocol. ByteReader never reads past its input: every get_* reports failure
 // instead, because every byte it sees may come from a hostile file or peer.
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -171,5 +172,15 @@ class ByteReader {
   size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// Parses text that is nothing but decimal digits (no sign, no spaces) into a uint64_t; false if it
+// is empty, holds anything else, or overflows. For the numbers in our own state files and names.
+inline bool parse_decimal_u64(std::string_view text, uint64_t& out) {
+  if (text.empty() || text.front() < '0' || text.front() > '9') {
+    return false;
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
 
 }  // namespace assas

@@ -183,20 +183,7 @@ bool parse_segment_file_name(std::string_view name, uint64_t& first_seq) {
   if (name.size() != 24 || name.substr(20) != ".seg") {
     return false;
   }
-  uint64_t v = 0;
-  for (size_t i = 0; i < 20; ++i) {
-    char c = name[i];
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - digit) / 10) {
-      return false;
-    }
-    v = v * 10 + digit;
-  }
-  first_seq = v;
-  return true;
+  return parse_decimal_u64(name.substr(0, 20), first_seq);
 }
 
 }  // namespace assas::agent::segment_format

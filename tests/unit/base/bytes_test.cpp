@@ -66,3 +66,15 @@ TEST_CASE("an endless varint is refused", "[bytes]") {
 }
 
 }  // namespace assas
+
+TEST_CASE("decimal numbers parse strictly: digits only, no overflow", "[bytes]") {
+  uint64_t v = 0;
+  REQUIRE(assas::parse_decimal_u64("0", v));
+  REQUIRE(v == 0);
+  REQUIRE(assas::parse_decimal_u64("18446744073709551615", v));
+  REQUIRE(v == UINT64_MAX);
+  for (const char* bad : {"", "18446744073709551616", "-1", "+1", " 1", "1 ", "12a", "0x10"}) {
+    INFO("text: '" << bad << "'");
+    REQUIRE_FALSE(assas::parse_decimal_u64(bad, v));
+  }
+}
