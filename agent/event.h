@@ -47,6 +47,10 @@ struct Event {
   std::string_view message;           // the raw bytes, without the line terminator
   std::span<const FieldView> fields;  // per-event fields (e.g. parsed syslog), may be empty
   SourcePosition next;  // the position right after this event: the checkpoint once durable
+  // Set when the event also completes another source: a multiline event begun in a file that was
+  // rotated away and continued in its successor. That source's position after its part.
+  const std::string* also_source_id = nullptr;
+  SourcePosition also_next;
 };
 
 }  // namespace assas::agent

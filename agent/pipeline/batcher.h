@@ -61,11 +61,21 @@ class Batcher {
     StreamPtr stream;  // kept alive until the batch is taken
     uint32_t index;
     SourcePosition last;
+    uint32_t updated_at = 0;  // event number of the last update, so the newest position wins
   };
+  // Positions an event completed in another source (Event::also_source_id).
+  struct OtherPosition {
+    std::string source_id;
+    SourcePosition position;
+    uint32_t updated_at = 0;
+  };
+  void keep_newest(BatchPositions& positions, const std::string& source_id, SourcePosition position,
+                   uint32_t updated_at, std::vector<uint32_t>& updated) const;
 
   BatchLimits limits_;
   transport::BatchEncoder encoder_;
   std::vector<StreamSlot> slots_;
+  std::vector<OtherPosition> others_;
   TimePoint first_event_at_{};
 };
 

@@ -1,5 +1,8 @@
 #include "agent/pipeline/pipeline.h"
 
+#include <string_view>
+#include <unordered_set>
+
 #include "base/log.h"
 
 namespace assas::agent {
@@ -70,6 +73,14 @@ bool Pipeline::push(const StreamPtr& stream, const Event& event) {
     arm_timer();
   }
   return true;
+}
+
+void Pipeline::forget(const std::vector<std::string>& source_ids) {
+  if (source_ids.empty()) {
+    return;
+  }
+  std::unordered_set<std::string_view> gone(source_ids.begin(), source_ids.end());
+  store_.retain_if([&](const std::string& source_id) { return gone.count(source_id) == 0; });
 }
 
 void Pipeline::flush() {

@@ -73,6 +73,7 @@ class Pipeline final : public EventSink {
 
   // EventSink
   bool push(const StreamPtr& stream, const Event& event) override;
+  void forget(const std::vector<std::string>& source_ids) override;
 
   // Cuts the current batch now (shutdown, tests).
   void flush();

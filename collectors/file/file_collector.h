@@ -1,20 +1,35 @@
 #pragma once
 
-// The `type: file` collector: finds files by glob (on the thread pool, at start and every
-// rescan_interval), follows each with a FileTail, and pokes them every stat_interval as a fallback
-// for missed inotify events. A file is identified by device and inode, so a path that is renamed
-// (logrotate) keeps its position, and a new file at the old path is a new source read from its
-// start. A file that left the glob (renamed away, deleted) is read to its end and then let go.
+// The `type: file` collector. It finds files by glob on the thread pool (at start, every
+// rescan_interval, and at once when a watched directory gains or loses a name), follows each with
+// a FileTail, and pokes the open ones on inotify events of their directory and every stat_interval
+// as a fallback. docs/collectors/file.md describes every rotation case it handles.
 //
-// Positions: a source's checkpoint key is "file:<collector>:<device>:<inode>"; at start-up a file
-// with a saved position resumes there (from 0 if the file is now shorter), a file without one
-// starts at `start_at`, and files that appear later are read from their start.
+// Identity: a file is its device and inode, checked against a fingerprint of its first bytes (an
+// inode can be reused once a file is deleted). A renamed file keeps its position; a new file at the
+// old path is a new source, read from its start. A file that left the glob (rotated away, deleted)
+// is read to its end and let go once everything read from it is durable and it was idle for
+// rotate_wait. A file that shrank is read again from 0, and the copy copytruncate left beside it is
+// found by its fingerprint and read from where the original stopped.
+//
+// Descriptors: at most max_open_files files are open. Files idle at their end whose lines are all
+// durable are closed (after close_inactive, or at once when another file waits for a descriptor)
+// and reopened at their position when they grow.
+//
+// Positions: a source's checkpoint key is "file:<collector>:<device>:<inode>" and its token the
+// fingerprint. At start-up, files with a saved position resume there, also when they were rotated
+// away meanwhile (looked for by inode in the directories of the globs); the others start at
+// `start_at`, and files that appear later are read from their start. Checkpoints of files gone for
+// forget_after are dropped.
 //
 // Loop thread only; close() before destroying.
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <uv.h>
@@ -38,46 +53,93 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   Status start(agent::EventSink& sink, const agent::PositionMap& positions) override;
   void pause(agent::PauseReason why) override;
   void resume(agent::PauseReason why) override;
+  void on_durable(const std::string& source_id, const agent::SourcePosition& position) override;
   void close(std::function<void()> on_closed) override;
 
-  size_t open_files() const { return tails_.size(); }
+  size_t open_files() const { return open_count_; }
+  const FileStats& file_stats() const { return stats_; }
 
- private:
+  using FileKey = std::pair<uint64_t, uint64_t>;  // device, inode
+
+  // What a scan found (public for the scan job in the .cpp).
   struct Found {
     std::string path;
-    uint64_t device = 0;
-    uint64_t inode = 0;
+    FileKey key;
     uint64_t size = 0;
+    bool in_glob = true;  // false: found by inode or fingerprint in a directory of the globs
+    int fd = -1;          // opened by the scan (owned until adopted)
+    bool has_first_bytes = false;
+    std::string first_bytes;
+    int copy_of = -1;  // index into the scan's copies: a copytruncate copy
+  };
+  // The copy of a truncated file, to be looked for by fingerprint.
+  struct WantedCopy {
+    Fingerprint fingerprint;
+    uint64_t offset = 0;    // where the original stopped
+    uint64_t until_ms = 0;  // looked for until then
+  };
+
+ private:
+  struct Tracked {
+    std::string path;  // where it was last seen
+    std::string source_id;
+    agent::StreamPtr stream;
+    std::unique_ptr<FileTail> tail;  // null while closed
+    uint64_t position = 0;           // where to resume while closed
+    std::optional<Fingerprint> fingerprint;
+    uint64_t durable = 0;  // offset of the last durable position
+    bool in_glob = false;
+    bool wants_open = false;
+    bool ignored = false;   // compressed: never read
+    bool searched = false;  // left the glob while closed, looked for once by inode
   };
   struct ScanJob;
-  using FileKey = std::pair<uint64_t, uint64_t>;  // device, inode
-  struct Tracked {
-    std::unique_ptr<FileTail> tail;
-    int scans_missing = 0;
-  };
+  struct DirWatch;
 
   // FileTail::Host
   agent::EventSink& sink() override { return *sink_; }
   bool paused() const override;
+  FileStats& stats() override { return stats_; }
+  void on_truncated(FileTail& tail, const Fingerprint& before, uint64_t resume_offset) override;
+  bool take_unfinished_event(FileTail& tail, UnfinishedEvent& out) override;
 
   static void on_scan_timer(uv_timer_t* timer) noexcept;
   static void on_poll_timer(uv_timer_t* timer) noexcept;
   static void scan_work(uv_work_t* req) noexcept;
   static void scan_done(uv_work_t* req, int status) noexcept;
+  static void on_dir_event(uv_fs_event_t* handle, const char* name, int events,
+                           int status) noexcept;
+  void request_scan();
   void scan();
-  void reconcile(const std::vector<Found>& found);
+  void reconcile(ScanJob& job);
+  void adopt(Found& found, const ScanJob& job);
+  void watch_directories(const std::set<std::string>& dirs);
+  void housekeeping();
+  void open_tail(Tracked& tracked, TailStart start);
+  void close_tail(Tracked& tracked);
   void let_go(std::map<FileKey, Tracked>::iterator it);
+  void open_waiting();
+  void set_path(Tracked& tracked, const FileKey& key, const std::string& path);
   void maybe_finish_close();
 
   uv_loop_t* loop_;
   FileCollectorConfig config_;
   agent::EventSink* sink_ = nullptr;
-  agent::PositionMap positions_;  // from the last run; consulted when a file is first seen
-  std::map<FileKey, Tracked> tails_;
+  agent::PositionMap positions_;  // from the last run, not yet matched to a file
+  std::map<FileKey, Tracked> files_;
+  std::unordered_map<std::string, FileKey> by_source_;
+  std::unordered_map<std::string, FileKey> by_path_;
+  std::vector<WantedCopy> copies_;
+  std::set<FileKey> search_for_;  // closed files that left the glob, to look for by inode
+  std::map<std::string, uint64_t> forget_at_;  // source_id → when its checkpoint is dropped
+  std::map<std::string, std::unique_ptr<DirWatch>> watches_;
+  FileStats stats_;
+  size_t open_count_ = 0;
   int closing_tails_ = 0;
   int pauses_[agent::kPauseReasonCount] = {};
   bool first_scan_ = true;
   bool scanning_ = false;
+  bool scan_again_ = false;
   bool closing_ = false;
   bool closed_ = false;
   uv_timer_t scan_timer_{};

@@ -7,6 +7,9 @@ void LineSplitter::reset(uint64_t offset) {
   pos_ = 0;
   chunk_offset_ = offset;
   carry_.clear();
+  parts_ = 0;
+  skipping_ = false;
+  line_length_ = 0;
   has_pending_ = false;
 }
 
@@ -16,52 +19,101 @@ void LineSplitter::feed(std::string_view chunk) {
   pos_ = 0;
 }
 
-bool LineSplitter::peek(Line& line) {
-  if (has_pending_) {
-    line = pending_;
-    return true;
+bool LineSplitter::emit(Line line, bool from_carry) {
+  if (strip_cr_ && !line.piece() && line.truncated_from == 0 && !line.partial &&
+      !line.text.empty() && line.text.back() == '\r') {
+    line.text.remove_suffix(1);
   }
-  std::string_view rest = chunk_.substr(pos_);
-  size_t newline = rest.find('\n');
-  uint64_t at = chunk_offset_ + pos_;
-  if (carry_.empty()) {
-    size_t length = newline == std::string_view::npos ? rest.size() : newline;
-    if (length > max_line_bytes_) {
-      pending_ = Line{rest.substr(0, max_line_bytes_), at, at + max_line_bytes_, true};
-      pos_ += max_line_bytes_;
-    } else if (newline != std::string_view::npos) {
-      pending_ = Line{rest.substr(0, newline), at, at + newline + 1, false};
-      pos_ += newline + 1;
-    } else {
+  pending_ = line;
+  pending_from_carry_ = from_carry;
+  has_pending_ = true;
+  return true;
+}
+
+bool LineSplitter::peek(Line& line) {
+  if (!has_pending_) {
+    for (;;) {
+      std::string_view rest = chunk_.substr(pos_);
+      size_t newline = rest.find('\n');
+      size_t take = newline == std::string_view::npos ? rest.size() : newline;
+      uint64_t at = chunk_offset_ + pos_;
+      if (skipping_) {
+        line_length_ += take;
+        if (newline == std::string_view::npos) {
+          pos_ = chunk_.size();
+          return false;
+        }
+        pos_ += newline + 1;
+        skipping_ = false;
+        Line cut{carry_, carry_offset_, at + newline + 1};
+        cut.truncated_from = line_length_;
+        emit(cut, true);
+        break;
+      }
+      size_t have = carry_.size();
+      uint64_t start = have > 0 ? carry_offset_ : at;
+      if (have + take > max_line_bytes_) {
+        size_t room = max_line_bytes_ - have;
+        std::string_view head = rest.substr(0, room);
+        pos_ += room;
+        if (truncate_long_) {
+          if (have == 0) {
+            carry_offset_ = at;
+          }
+          carry_.append(head);
+          line_length_ = max_line_bytes_;
+          skipping_ = true;
+          continue;
+        }
+        Line cut{have > 0 ? std::string_view() : head, start, start + max_line_bytes_};
+        cut.part = ++parts_;
+        if (have > 0) {
+          carry_.append(head);
+          cut.text = carry_;
+        }
+        emit(cut, have > 0);
+        break;
+      }
+      if (newline != std::string_view::npos) {
+        Line cut{rest.substr(0, newline), start, at + newline + 1};
+        if (have > 0) {
+          carry_.append(cut.text);
+          cut.text = carry_;
+        }
+        if (parts_ > 0) {
+          cut.part = parts_ + 1;
+          cut.last_part = true;
+          parts_ = 0;
+        }
+        pos_ += newline + 1;
+        emit(cut, have > 0);
+        break;
+      }
       if (!rest.empty()) {
-        carry_.assign(rest);
-        carry_offset_ = at;
+        if (have == 0) {
+          carry_offset_ = at;
+        }
+        carry_.append(rest);
       }
       pos_ = chunk_.size();
       return false;
     }
-    pending_from_carry_ = false;
-  } else {
-    size_t take = newline == std::string_view::npos ? rest.size() : newline;
-    size_t room = max_line_bytes_ - carry_.size();
-    if (take > room) {
-      carry_.append(rest.substr(0, room));
-      pos_ += room;
-      pending_ = Line{carry_, carry_offset_, carry_offset_ + carry_.size(), true};
-    } else if (newline != std::string_view::npos) {
-      carry_.append(rest.substr(0, newline));
-      pos_ += newline + 1;
-      pending_ = Line{carry_, carry_offset_, carry_offset_ + carry_.size() + 1, false};
-    } else {
-      carry_.append(rest);
-      pos_ = chunk_.size();
+  }
+  line = pending_;
+  return true;
+}
+
+bool LineSplitter::take_partial(Line& line) {
+  if (!has_pending_) {
+    if (skipping_ || carry_.empty() || pos_ < chunk_.size()) {
       return false;
     }
-    pending_from_carry_ = true;
-  }
-  has_pending_ = true;
-  if (strip_cr_ && !pending_.piece && !pending_.text.empty() && pending_.text.back() == '\r') {
-    pending_.text.remove_suffix(1);
+    Line cut{carry_, carry_offset_, carry_offset_ + carry_.size()};
+    cut.partial = true;
+    if (parts_ > 0) {
+      cut.part = ++parts_;
+    }
+    emit(cut, true);
   }
   line = pending_;
   return true;

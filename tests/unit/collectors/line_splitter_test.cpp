@@ -33,7 +33,7 @@ std::vector<Cut> split(const std::string& data, size_t step, size_t max_line = 1
     splitter.feed(std::string_view(data).substr(at, step));
     Line line;
     while (splitter.peek(line)) {
-      cuts.push_back(Cut{std::string(line.text), line.offset, line.next_offset, line.piece});
+      cuts.push_back(Cut{std::string(line.text), line.offset, line.next_offset, line.piece()});
       splitter.consume();
     }
   }
