@@ -99,6 +99,7 @@ struct FileCollector::ScanJob {
   std::set<FileKey> known;   // tracked already: neither opened nor fingerprinted again
   std::set<FileKey> wanted;  // looked for by inode in the directories
   std::vector<WantedCopy> copies;
+  bool recover_rotated = false;  // the first scan: look for files rotated while the agent was down
   size_t open_budget = 0;
   // Out:
   std::vector<Found> found;
@@ -171,6 +172,9 @@ void FileCollector::on_durable(const std::string& source_id,
   if (tracked != files_.end()) {
     tracked->second.durable = position.offset;
   }
+  if (open_count_ >= config_.max_open_files) {
+    housekeeping();  // files wait for a descriptor: free the ones now done at once
+  }
 }
 
 void FileCollector::on_scan_timer(uv_timer_t* timer) noexcept {
@@ -218,11 +222,13 @@ void FileCollector::scan() {
     }
   }
   job->wanted.insert(search_for_.begin(), search_for_.end());
+  job->recover_rotated = first_scan_ && !job->wanted.empty();
   uint64_t now = uv_now(loop_);
   std::erase_if(copies_, [now](const WantedCopy& c) { return c.until_ms < now; });
   job->copies = copies_;
   size_t open = open_count_;
   job->open_budget = open < config_.max_open_files ? config_.max_open_files - open : 0;
+  reserved_by_scan_ = job->open_budget;
   int rc = uv_queue_work(loop_, &job->req, &FileCollector::scan_work, &FileCollector::scan_done);
   ASSAS_CHECK(rc == 0, "uv_queue_work cannot fail with both callbacks set");
 }
@@ -259,6 +265,8 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     found_keys.insert(f.key);
     job->found.push_back(std::move(f));
   };
+  // File names the globs matched, per directory: the families of rotated siblings.
+  std::map<std::string, std::set<std::string>> names_by_dir;
   for (const std::string& pattern : job->patterns) {
     job->dirs.insert(literal_dir_of(pattern));
     glob_t matches{};
@@ -271,6 +279,7 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
           continue;
         }
         job->dirs.insert(dir_of(path));
+        names_by_dir[dir_of(path)].insert(base_of(path));
         if (found_keys.count(key_of(st)) == 0) {
           add(path, st, true, -1);
         }
@@ -288,6 +297,20 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     if (d == nullptr) {
       continue;
     }
+    const std::set<std::string>& names = names_by_dir[dir];
+    // Rotated siblings ("app.log.3", "app.log-20261129") of a followed file, by family: the newest
+    // modification time of those that have a checkpoint, and those that have none.
+    std::map<std::string, int64_t> newest_checkpointed;
+    std::vector<std::pair<std::string, struct stat>> unknown_siblings;
+    auto family_of = [&](const std::string& name) -> std::string {
+      for (const std::string& base : names) {
+        if (name.size() > base.size() + 1 && name.compare(0, base.size(), base) == 0 &&
+            std::string_view(".-_").find(name[base.size()]) != std::string_view::npos) {
+          return base;
+        }
+      }
+      return {};
+    };
     while (dirent* entry = ::readdir(d)) {
       std::string path = (dir == "/" ? "" : dir) + "/" + entry->d_name;
       struct stat st {};
@@ -295,9 +318,18 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
           found_keys.count(key_of(st)) != 0 || job->known.count(key_of(st)) != 0) {
         continue;
       }
+      std::string family = job->recover_rotated ? family_of(entry->d_name) : std::string();
       if (job->wanted.count(key_of(st)) != 0) {
         add(path, st, false, -1);
+        if (!family.empty()) {
+          int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+          int64_t& newest = newest_checkpointed[family];
+          newest = std::max(newest, mtime);
+        }
         continue;
+      }
+      if (!family.empty() && !looks_compressed(path, {}) && !excluded(job->exclude, path)) {
+        unknown_siblings.emplace_back(path, st);
       }
       if (job->copies.empty() || looks_compressed(path, {})) {
         continue;
@@ -318,6 +350,17 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       }
     }
     ::closedir(d);
+    // A sibling without a checkpoint, modified no earlier than the newest sibling that has one, was
+    // created after the agent last ran: rotated away before the agent could see it. Read it all.
+    for (const auto& [path, st] : unknown_siblings) {
+      auto newest = newest_checkpointed.find(family_of(base_of(path)));
+      int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+      if (newest != newest_checkpointed.end() && mtime >= newest->second &&
+          found_keys.count(key_of(st)) == 0) {
+        add(path, st, false, -1);
+        job->found.back().rotated_while_down = true;
+      }
+    }
   }
 }
 
@@ -325,6 +368,7 @@ void FileCollector::scan_done(uv_work_t* req, int /*status*/) noexcept {
   std::unique_ptr<ScanJob> job(static_cast<ScanJob*>(req->data));
   FileCollector* self = job->collector;
   self->scanning_ = false;
+  self->reserved_by_scan_ = 0;
   if (self->closing_) {
     for (Found& f : job->found) {
       if (f.fd >= 0) {
@@ -426,6 +470,9 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
     start.offset = saved->second.offset;
     start.expected = parse_fingerprint_token(saved->second.token);
     positions_.erase(saved);
+  } else if (f.rotated_while_down) {
+    ASSAS_LOG(kInfo, "reading a file rotated away while the agent was not running",
+              log::kv("collector", config_.name), log::kv("path", f.path));
   } else if (!f.in_glob || (f.copy_of >= 0)) {
     return;  // found in a directory, but no longer wanted
   } else if (first_scan_ && !config_.start_at_beginning) {
@@ -589,7 +636,7 @@ void FileCollector::housekeeping() {
 
 void FileCollector::open_waiting() {
   for (auto& [key, tracked] : files_) {
-    if (open_count_ >= config_.max_open_files) {
+    if (open_count_ + reserved_by_scan_ >= config_.max_open_files) {
       return;
     }
     if (tracked.wants_open && !tracked.tail && !tracked.ignored) {

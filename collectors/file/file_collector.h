@@ -70,7 +70,8 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
     int fd = -1;          // opened by the scan (owned until adopted)
     bool has_first_bytes = false;
     std::string first_bytes;
-    int copy_of = -1;  // index into the scan's copies: a copytruncate copy
+    int copy_of = -1;                 // index into the scan's copies: a copytruncate copy
+    bool rotated_while_down = false;  // a rotated sibling written while the agent was not running
   };
   // The copy of a truncated file, to be looked for by fingerprint.
   struct WantedCopy {
@@ -135,6 +136,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   std::map<std::string, std::unique_ptr<DirWatch>> watches_;
   FileStats stats_;
   size_t open_count_ = 0;
+  size_t reserved_by_scan_ = 0;  // descriptors the scan in flight may open
   int closing_tails_ = 0;
   int pauses_[agent::kPauseReasonCount] = {};
   bool first_scan_ = true;

@@ -146,12 +146,12 @@ void FileTail::on_stat(const uv_stat_t& st) {
     read_fingerprint();
     return;
   }
-  if (!fingerprint_ || (fingerprint_->length < kFingerprintBytes && size_ > fingerprint_->length)) {
-    read_fingerprint();  // a young file: its fingerprint grows with it
-    return;
-  }
-  if (size_ > splitter_.offset()) {
-    read();
+  if (size_ > splitter_.offset() || !fingerprint_) {
+    // Before reading what was appended, check that the file still starts as it did: a file
+    // truncated and written again past the read position between two looks does not shrink. The
+    // first KiB is in the page cache; this costs one small read per burst of appends. It also
+    // lets a young file's fingerprint grow with it.
+    read_fingerprint();
   } else {
     at_end_ = true;
     arm_flush_timer();

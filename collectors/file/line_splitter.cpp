@@ -10,6 +10,7 @@ void LineSplitter::reset(uint64_t offset) {
   parts_ = 0;
   skipping_ = false;
   line_length_ = 0;
+  skip_newline_ = false;
   has_pending_ = false;
 }
 
@@ -33,6 +34,14 @@ bool LineSplitter::emit(Line line, bool from_carry) {
 bool LineSplitter::peek(Line& line) {
   if (!has_pending_) {
     for (;;) {
+      if (skip_newline_ && pos_ < chunk_.size()) {
+        // The newline that ends a partial line already sent: not an empty line of its own.
+        skip_newline_ = false;
+        if (chunk_[pos_] == '\n') {
+          ++pos_;
+          continue;
+        }
+      }
       std::string_view rest = chunk_.substr(pos_);
       size_t newline = rest.find('\n');
       size_t take = newline == std::string_view::npos ? rest.size() : newline;
@@ -124,6 +133,7 @@ void LineSplitter::consume() {
     return;
   }
   has_pending_ = false;
+  skip_newline_ = pending_.partial;
   if (pending_from_carry_) {
     carry_.clear();
   }

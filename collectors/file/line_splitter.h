@@ -3,7 +3,8 @@
 // Cuts the bytes of a file into lines, byte-exactly: a line is what stands before '\n' (a '\r'
 // before it is kept: CRLF files arrive as written), with its start offset and the offset after
 // its newline (the checkpoint once it is durable). A partial last line is held until its newline
-// arrives, or until the caller flushes it (take_partial, after a timeout).
+// arrives, or until the caller flushes it (take_partial, after a timeout); then the rest of that
+// line, when it comes, is a line of its own, and a lone newline that ends it is no line at all.
 //
 // A line longer than max_line_bytes never makes memory grow beyond max_line_bytes:
 // - split: it comes out in pieces of max_line_bytes, numbered from 1 (part), the last one marked;
@@ -63,9 +64,10 @@ class LineSplitter {
   uint64_t chunk_offset_ = 0;
   std::string carry_;  // the start of a line begun in an earlier chunk (at most max_line_bytes)
   uint64_t carry_offset_ = 0;
-  uint32_t parts_ = 0;        // pieces of the current line already cut (split)
-  bool skipping_ = false;     // past max_line_bytes of a line being truncated
-  uint64_t line_length_ = 0;  // bytes of the line being truncated, skipped ones included
+  uint32_t parts_ = 0;         // pieces of the current line already cut (split)
+  bool skipping_ = false;      // past max_line_bytes of a line being truncated
+  uint64_t line_length_ = 0;   // bytes of the line being truncated, skipped ones included
+  bool skip_newline_ = false;  // a partial line was sent: the newline that ends it is no line
   Line pending_;
   bool has_pending_ = false;
   bool pending_from_carry_ = false;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "tests/support/base64.h"
 #include "tests/support/binaries.h"
 #include "tests/support/jsonl_reader.h"
 #include "tests/support/test_pki.h"
@@ -38,6 +39,19 @@ Deployment::Deployment(std::string agent_id) : dir_("assas-it"), agent_id_(std::
 
 void Deployment::start_ingest() {
   std::string log = dir_.file("ingest.log");
+  if (port_ > 0) {
+    // Started again: the same port, so that the agent finds it where it was.
+    std::string config = read_text_file(dir_.file("ingest.yaml"));
+    std::string any = "\"127.0.0.1:0\"";
+    size_t at = config.find(any);
+    if (at != std::string::npos) {
+      config.replace(at, any.size(), "\"127.0.0.1:" + std::to_string(port_) + "\"");
+      write_text_file(dir_.file("ingest.yaml"), config);
+    }
+    // A fresh log, so that the wait below sees this run's "listening" line.
+    append_text_file(dir_.file("ingest-earlier.log"), read_text_file(log));
+    write_text_file(log, "");
+  }
   ingest_.start({ASSAS_INGEST_BIN, "--config", dir_.file("ingest.yaml")}, {}, log);
   port_ = wait_for_number_in_file(log, "listening address=127.0.0.1 port=", 20s);
   if (port_ <= 0) {
@@ -59,13 +73,13 @@ std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
           "\n"
           "collectors:\n"
           "  - type: file\n"
-          "    name: logs\n"
-          "    paths: [\"" +
-          logs_dir() +
-          "/*.log\"]\n"
-          "    start_at: beginning\n"
-          "    stat_interval: 100ms\n"
-          "    rescan_interval: 200ms\n" +
+          "    name: logs\n" +
+          (collector_yaml_.empty() ? "    paths: [\"" + logs_dir() +
+                                         "/*.log\"]\n"
+                                         "    start_at: beginning\n"
+                                         "    stat_interval: 100ms\n"
+                                         "    rescan_interval: 200ms\n"
+                                   : collector_yaml_) +
           (pipeline_yaml.empty() ? std::string("pipeline: { batch: { max_delay: 50ms } }\n")
                                  : pipeline_yaml) +
           "outputs:\n"
@@ -98,8 +112,14 @@ std::vector<ReceivedEvent> Deployment::received() const {
   for (const std::string& line :
        read_lines_of(dir_.file("ingest-data") + "/" + agent_id_ + "/events-*.jsonl")) {
     std::map<std::string, std::string> object = parse_json_object(line);
-    events.push_back(
-        ReceivedEvent{object["source"], object["message"], std::stoull(object["offset"])});
+    ReceivedEvent event{object["source"], object["message"], std::stoull(object["offset"]), {}};
+    if (object.count("message_base64") != 0) {
+      event.message = base64_decode(object["message_base64"]);
+    }
+    if (object.count("fields") != 0) {
+      event.fields = parse_json_object(object["fields"]);
+    }
+    events.push_back(std::move(event));
   }
   return events;
 }

@@ -16,8 +16,9 @@ namespace assas::test {
 
 struct ReceivedEvent {
   std::string source;
-  std::string message;
+  std::string message;  // decoded from message_base64 when it was not UTF-8
   uint64_t offset = 0;
+  std::map<std::string, std::string> fields;
 };
 
 class Deployment {
@@ -27,10 +28,14 @@ class Deployment {
   const std::string& root() const { return dir_.path(); }
   std::string logs_dir() const { return dir_.file("logs"); }
 
-  // Starts assas-ingest on a free port and waits until it listens.
+  // Starts assas-ingest on a free port and waits until it listens; started again, it listens on the
+  // same port.
   void start_ingest();
   // Writes the agent config (extra_yaml is appended to the collector entry) and starts the agent.
   void start_agent(const std::string& pipeline_yaml = "");
+  // The body of the one file collector (named "logs") in the agent config, replacing the default:
+  // paths [<logs_dir>/*.log], start_at beginning, stat_interval 100ms, rescan_interval 200ms.
+  void set_collector(std::string yaml) { collector_yaml_ = std::move(yaml); }
   // Writes the agent config and returns its path; before start_ingest() the endpoint is a
   // placeholder port (enough for --check).
   std::string write_agent_config(const std::string& pipeline_yaml = "");
@@ -43,11 +48,13 @@ class Deployment {
   // Waits until at least n events are stored; false at the deadline.
   bool wait_for_events(size_t n, std::chrono::seconds deadline) const;
   std::string agent_log() const;
+  std::string agent_data_dir() const { return dir_.file("agent-data"); }
   std::string ingest_log() const;
 
  private:
   TempDir dir_;
   std::string agent_id_;
+  std::string collector_yaml_;
   int port_ = 0;
   ProcessGuard ingest_;
   ProcessGuard agent_;

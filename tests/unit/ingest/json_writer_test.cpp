@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/base64.h"
+
 namespace assas::ingest {
 namespace {
 
@@ -16,34 +18,12 @@ std::string field(std::string_view key, std::string_view value) {
   return out;
 }
 
-std::string base64_decode(std::string_view text) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    if (c == '=') {
-      break;
-    }
-    size_t v = kAlphabet.find(c);
-    REQUIRE(v != std::string::npos);
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return out;
-}
-
 // The value of "key_base64":"..." in a field written by append_json_field.
 std::string base64_value(const std::string& written, std::string_view key) {
   std::string prefix = "\"" + std::string(key) + "_base64\":\"";
   REQUIRE(written.rfind(prefix, 0) == 0);
   REQUIRE(written.back() == '"');
-  return base64_decode(
+  return test::base64_decode(
       std::string_view(written).substr(prefix.size(), written.size() - prefix.size() - 1));
 }
 
