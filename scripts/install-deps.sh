@@ -8,6 +8,7 @@ packages=(
   libuv1-dev libzstd-dev libssl-dev libyaml-cpp-dev libsystemd-dev libcli11-dev catch2
   libpcre2-dev       # multiline start patterns (JIT, match limits: safe on hostile lines)
   openssl clang-format python3 procps
+  gzip zstd          # compressed rotated files in the file collector tests
   rsyslog            # the peer the benchmark measures against
   systemd-journal-remote  # makes real journal files for tests (shared/tools/make-journal)
 )
