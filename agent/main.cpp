@@ -156,6 +156,7 @@ int run(const std::string& config_path, bool check_only) {
   rt.sigint.data = &rt;
   uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
   uv_signal_start(&rt.sigint, &on_signal, SIGINT);
+  release_stop_signals();
 
   Status started = agent.start(make_agent_options(*config), std::move(collectors).value(),
                                [&](uint64_t stream_id) {
@@ -187,6 +188,7 @@ int run(const std::string& config_path, bool check_only) {
 }  // namespace assas::agent
 
 int main(int argc, char** argv) {
+  assas::hold_stop_signals();  // released once the loop handles them
   assas::log::set_program("assas-agent");
   CLI::App app{"assas-agent: ships this host's logs to the SOC over mutual TLS"};
   std::string config_path = "/etc/assas/agent.yaml";

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <string>
 
+#include <pthread.h>
+
 namespace assas {
 
 Status uv_status(int rc, std::string_view context) {
@@ -53,6 +55,26 @@ void ignore_sigpipe() {
   action.sa_handler = SIG_IGN;
   sigemptyset(&action.sa_mask);
   sigaction(SIGPIPE, &action, nullptr);
+}
+
+namespace {
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+}  // namespace
+
+void hold_stop_signals() {
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void release_stop_signals() {
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 void HandleCloser::close(uv_handle_t* handle) {

@@ -17,6 +17,12 @@ Status uv_status(int rc, std::string_view context);
 // once by each program's main (and by tests that open sockets) before the loop runs.
 void ignore_sigpipe();
 
+// SIGTERM and SIGINT that arrive while a program starts (before its libuv signal handlers exist)
+// must not kill it mid-start: hold them from the first line of main, and release them once the
+// handlers are installed; one held meanwhile is then delivered to the handler.
+void hold_stop_signals();
+void release_stop_signals();
+
 // Counts outstanding uv_close callbacks of the handles an object owns and calls the owner back
 // once all have closed. The owner frees itself (or is freed) only from that callback.
 //   closer_.close(&timer_); closer_.close(&tcp_);  closer_.when_closed([this] { ... });

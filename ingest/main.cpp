@@ -97,6 +97,7 @@ int run(const std::string& config_path, bool check_only) {
   rt.sigterm.data = rt.sigint.data = rt.drain.data = &rt;
   uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
   uv_signal_start(&rt.sigint, &on_signal, SIGINT);
+  release_stop_signals();
   int exit_code = 0;
   if (!started.is_ok()) {
     ASSAS_LOG(kError, "cannot start", log::kv("error", started.to_string()));
@@ -126,6 +127,7 @@ int run(const std::string& config_path, bool check_only) {
 }  // namespace assas::ingest
 
 int main(int argc, char** argv) {
+  assas::hold_stop_signals();  // released once the loop handles them
   assas::log::set_program("assas-ingest");
   CLI::App app{"assas-ingest: receives agents' logs over mutual TLS and stores them as JSON lines"};
   std::string config_path = "/etc/assas/ingest.yaml";

@@ -13,6 +13,10 @@ namespace assas::test {
 
 using namespace std::chrono_literals;
 
+namespace {
+constexpr std::string_view kStarted = "assas-agent info started ";
+}  // namespace
+
 Deployment::Deployment(std::string agent_id) : dir_("assas-it"), agent_id_(std::move(agent_id)) {
   std::string pki = dir_.file("pki");
   make_test_pki(pki, agent_id_);
@@ -104,7 +108,20 @@ std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
 
 void Deployment::start_agent(const std::string& pipeline_yaml) {
   std::string config = write_agent_config(pipeline_yaml);
+  auto starts = [this] {
+    size_t n = 0;
+    std::string log = agent_log();
+    for (size_t at = log.find(kStarted); at != std::string::npos; at = log.find(kStarted, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  size_t before = starts();
   agent_.start({ASSAS_AGENT_BIN, "--config", config}, {}, dir_.file("agent.log"));
+  // Up and handling signals, as systemd would wait for before it may stop it.
+  if (!wait_for([&] { return starts() > before || !agent_.is_running(); }, 20s)) {
+    throw std::runtime_error("assas-agent did not start:\n" + agent_log());
+  }
 }
 
 std::vector<ReceivedEvent> Deployment::received() const {

@@ -108,7 +108,7 @@ TEST_CASE("scenario 7: a glob matches new files in new directories", "[integrati
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
-TEST_CASE("scenario 8: 5,000 files with at most max_open_files descriptors open",
+TEST_CASE("scenario 8: 5000 files with at most max_open_files descriptors open",
           "[integration][file][many]") {
   constexpr int kFiles = 5000;
   constexpr size_t kMaxOpen = 64;
@@ -164,7 +164,7 @@ TEST_CASE("scenario 8: 5,000 files with at most max_open_files descriptors open"
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
-TEST_CASE("scenario 9: exclude patterns, and compressed files are never read as text",
+TEST_CASE("scenario 9: exclude patterns and compressed files are never read as text",
           "[integration][file]") {
   Deployment d;
   std::string logs = d.logs_dir();

@@ -139,11 +139,11 @@ void fast_rotation(Interrupt how) {
 TEST_CASE("scenario 1: rename + create rotation while writing", "[integration][file][rotation]") {
   rename_rotation(Interrupt::kNone);
 }
-TEST_CASE("scenario 1+14: rename rotation, agent stopped with SIGTERM mid-way",
+TEST_CASE("scenario 1+14: rename rotation with the agent stopped by SIGTERM mid-way",
           "[integration][file][rotation][restart]") {
   rename_rotation(Interrupt::kSigterm);
 }
-TEST_CASE("scenario 1+14: rename rotation, agent killed with kill -9 mid-way",
+TEST_CASE("scenario 1+14: rename rotation with the agent killed by kill -9 mid-way",
           "[integration][file][rotation][restart]") {
   rename_rotation(Interrupt::kKill9);
 }
@@ -151,16 +151,16 @@ TEST_CASE("scenario 1+14: rename rotation, agent killed with kill -9 mid-way",
 TEST_CASE("scenario 2: copytruncate rotation while writing", "[integration][file][rotation]") {
   copytruncate_rotation(Interrupt::kNone);
 }
-TEST_CASE("scenario 2+14: copytruncate, agent stopped with SIGTERM mid-way",
+TEST_CASE("scenario 2+14: copytruncate with the agent stopped by SIGTERM mid-way",
           "[integration][file][rotation][restart]") {
   copytruncate_rotation(Interrupt::kSigterm);
 }
-TEST_CASE("scenario 2+14: copytruncate, agent killed with kill -9 mid-way",
+TEST_CASE("scenario 2+14: copytruncate with the agent killed by kill -9 mid-way",
           "[integration][file][rotation][restart]") {
   copytruncate_rotation(Interrupt::kKill9);
 }
 
-TEST_CASE("scenario 3: truncate in place, and a file that shrinks then grows past its old size",
+TEST_CASE("scenario 3: truncate in place and a file that shrinks then grows past its old size",
           "[integration][file][rotation]") {
   Deployment d;
   start(d);
@@ -242,16 +242,16 @@ TEST_CASE("scenario 5: 20 rotations in 2 seconds under continuous writes",
           "[integration][file][rotation]") {
   fast_rotation(Interrupt::kNone);
 }
-TEST_CASE("scenario 5+14: fast rotation, agent stopped with SIGTERM mid-way",
+TEST_CASE("scenario 5+14: fast rotation with the agent stopped by SIGTERM mid-way",
           "[integration][file][rotation][restart]") {
   fast_rotation(Interrupt::kSigterm);
 }
-TEST_CASE("scenario 5+14: fast rotation, agent killed with kill -9 mid-way",
+TEST_CASE("scenario 5+14: fast rotation with the agent killed by kill -9 mid-way",
           "[integration][file][rotation][restart]") {
   fast_rotation(Interrupt::kKill9);
 }
 
-TEST_CASE("scenario 6: rotation while the receiver is down, rotated files deleted meanwhile",
+TEST_CASE("scenario 6: rotation while the receiver is down with rotated files deleted meanwhile",
           "[integration][file][rotation]") {
   Deployment d;
   start(d);

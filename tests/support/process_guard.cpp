@@ -38,7 +38,10 @@ void ProcessGuard::start(const std::vector<std::string>& argv,
     throw std::runtime_error("fork failed");
   }
   if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
+    // Child: only async-signal-safe calls until exec. The test framework's signal handlers must
+    // not run in it: a stop signal before exec ends it as it would end the program.
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     for (const auto& [key, value] : env) {
