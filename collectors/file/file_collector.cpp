@@ -133,6 +133,13 @@ Status FileCollector::start(agent::EventSink& sink, const agent::PositionMap& po
               "timer start cannot fail");
   ASSAS_CHECK(uv_timer_start(&poll_timer_, &FileCollector::on_poll_timer, poll, poll) == 0,
               "timer start cannot fail");
+  // Watched before the first scan looks: a file created between the two would otherwise stay
+  // unseen until the next rescan, and be rotated away unread if that is quick.
+  std::set<std::string> dirs;
+  for (const std::string& pattern : config_.paths) {
+    dirs.insert(literal_dir_of(pattern));
+  }
+  watch_directories(dirs);
   scan();
   return Status::ok();
 }
@@ -610,8 +617,7 @@ void FileCollector::housekeeping() {
                 log::kv("collector", config_.name), log::kv("path", tracked.path),
                 log::kv("offset", tail->resume_offset()));
       let_go(it);
-    } else if (tracked.in_glob && done && (quiet >= close_inactive || someone_waits) &&
-               (someone_waits || open_count_ > 0)) {
+    } else if (tracked.in_glob && done && (quiet >= close_inactive || someone_waits)) {
       close_tail(tracked);
     }
     it = next;

@@ -2,7 +2,8 @@
 
 // A regular expression tested against log lines: PCRE2, JIT-compiled where the CPU allows, with
 // match and depth limits so that a hostile line costs bounded time and never recurses deeply
-// (std::regex does both on long lines). Immutable after compile; one matcher per thread.
+// (the C++ standard library regex does both on long lines). Immutable after compile; one matcher
+// per thread.
 
 #include <memory>
 #include <string>

@@ -176,7 +176,7 @@ TEST_CASE("scenario 3: truncate in place and a file that shrinks then grows past
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
-TEST_CASE("scenario 4: a file deleted while open is read to its end; a new file takes its name",
+TEST_CASE("scenario 4: a file deleted while open is read to its end and a new file takes its name",
           "[integration][file][rotation]") {
   Deployment d;
   start(d);

@@ -38,8 +38,9 @@ class FileSizeLimit {
 
 }  // namespace
 
-TEST_CASE("a failed write fails its append and those queued behind; the seq can be appended again",
-          "[buffer]") {
+TEST_CASE(
+    "a failed write fails its append and those queued behind and the seq can be appended again",
+    "[buffer]") {
   assas::test::TempDir tmp;
   test::LoopHarness h;
   DiskBufferOptions options;

@@ -170,7 +170,7 @@ TEST_CASE("a torn tail record is counted and skipped, never fed on", "[buffer]")
   h.finish();
 }
 
-TEST_CASE("a flipped byte in a middle record is reported with its offset; later ones survive",
+TEST_CASE("a flipped byte in a middle record is reported with its offset and later ones survive",
           "[buffer]") {
   assas::test::TempDir tmp;
   LoopHarness h;
@@ -234,7 +234,7 @@ TEST_CASE("release deletes fully released segments but keeps the newest", "[buff
   h.finish();
 }
 
-TEST_CASE("has_room bounds the size, counting appends in flight; an empty buffer takes anything",
+TEST_CASE("has_room bounds the size, counting appends in flight and an empty buffer takes anything",
           "[buffer]") {
   assas::test::TempDir tmp;
   LoopHarness h;

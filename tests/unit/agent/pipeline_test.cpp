@@ -186,7 +186,7 @@ TEST_CASE("after a reconnect every unacknowledged batch is sent again, from what
   core.finish();
 }
 
-TEST_CASE("a batch damaged on disk after it was written is skipped and counted; the rest ships",
+TEST_CASE("a batch damaged on disk after it was written is skipped and counted and the rest ships",
           "[pipeline]") {
   Core core(64 << 20, 10, /*cache_bytes=*/0);  // no cache: every batch is read back from disk
   REQUIRE(core.push_lines(30) == 30);

@@ -71,3 +71,44 @@ TEST_CASE("file collector errors name the position and what would be valid", "[c
 }
 
 }  // namespace assas::collectors
+
+namespace assas::collectors {
+
+TEST_CASE("rotation, descriptor, long-line and multiline options are read and checked",
+          "[config]") {
+  assas::test::TempDir dir;
+  Parsed p =
+      parse(dir,
+            "type: file\npaths: [\"/var/log/*.log\"]\nexclude: [\"*.gz\"]\n"
+            "long_lines: truncate\npartial_line_timeout: 0s\nmax_open_files: 64\n"
+            "close_inactive: 30s\nrotate_wait: 2s\nforget_after: 1h\n"
+            "multiline: { start: '^\\d{4}-', max_lines: 100, max_bytes: 64KiB, timeout: 3s }\n");
+  REQUIRE(p.config.is_ok());
+  REQUIRE(p.config->exclude == std::vector<std::string>{"*.gz"});
+  REQUIRE(p.config->long_lines == LongLines::kTruncate);
+  REQUIRE(p.config->partial_line_timeout.count() == 0);
+  REQUIRE(p.config->max_open_files == 64);
+  REQUIRE(p.config->close_inactive == std::chrono::seconds(30));
+  REQUIRE(p.config->rotate_wait == std::chrono::seconds(2));
+  REQUIRE(p.config->forget_after == std::chrono::hours(1));
+  REQUIRE(p.config->multiline.start->matches("2026-11-29 x"));
+  REQUIRE(p.config->multiline.max_lines == 100);
+  REQUIRE(p.config->multiline.timeout == std::chrono::seconds(3));
+  REQUIRE(p.config->max_line_bytes == 64 << 10);  // a line cannot exceed its event
+
+  Parsed defaults = parse(dir, "type: file\npaths: [\"/var/log/*.log\"]\n");
+  REQUIRE(defaults.config->long_lines == LongLines::kSplit);
+  REQUIRE(defaults.config->partial_line_timeout == std::chrono::seconds(5));
+  REQUIRE(defaults.config->max_open_files == 1024);
+  REQUIRE(defaults.config->multiline.start == nullptr);
+
+  Parsed bad_regex = parse(dir, "type: file\npaths: [\"/l/*.log\"]\nmultiline: { start: '(' }\n");
+  REQUIRE_THAT(bad_regex.config.status().message(),
+               Catch::Contains(":3:21: multiline.start: invalid regular expression"));
+  Parsed no_start = parse(dir, "type: file\npaths: [\"/l/*.log\"]\nmultiline: { max_lines: 5 }\n");
+  REQUIRE_THAT(no_start.config.status().message(), Catch::Contains("missing required key 'start'"));
+  Parsed bad_mode = parse(dir, "type: file\npaths: [\"/l/*.log\"]\nlong_lines: drop\n");
+  REQUIRE_THAT(bad_mode.config.status().message(), Catch::Contains("split, truncate"));
+}
+
+}  // namespace assas::collectors

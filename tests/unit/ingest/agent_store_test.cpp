@@ -88,7 +88,8 @@ TEST_CASE("identities are refused unless they are safe as a directory name", "[s
   REQUIRE_FALSE(is_safe_identity(std::string(129, 'a')));
 }
 
-TEST_CASE("batches are stored once; a resent batch is dropped and acknowledged again", "[store]") {
+TEST_CASE("batches are stored once and a resent batch is dropped and acknowledged again",
+          "[store]") {
   TempDir dir;
   auto store = open_store(dir);
   REQUIRE(store->stored_upto(7) == 0);
@@ -185,7 +186,7 @@ TEST_CASE("files rotate by size and nothing is lost or doubled across them", "[s
   REQUIRE(messages(dir) == expected);
 }
 
-TEST_CASE("a corrupt batch is refused; those before it stay stored, those after are not",
+TEST_CASE("a corrupt batch is refused and those before it stay stored, those after are not",
           "[store]") {
   ReceivedBatch bad_zstd = make_batch(2, 1);
   bad_zstd.payload[0] = static_cast<char>(bad_zstd.payload[0] ^ 0x55);  // not a zstd frame

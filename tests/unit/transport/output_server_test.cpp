@@ -207,7 +207,7 @@ void hello_then_reset(const assas::test::TestPki& pki, int port, std::atomic<boo
 
 }  // namespace
 
-TEST_CASE("batches flow under credits and acks come back; identity comes from the certificate",
+TEST_CASE("batches flow under credits and acks come back and identity comes from the certificate",
           "[output][server]") {
   Harness h;
   auto output = h.make_output();
