@@ -4,20 +4,24 @@
 # (imfile -> omfwd over plain TCP -> a second rsyslogd with imtcp -> file), and prints one summary
 # line per system plus our figures as ratios to rsyslog's. Medians over --runs runs.
 #
-#   bench/e2e.sh [--size 1GB] [--runs 3] [--only assas]
+#   bench/e2e.sh [--size 1GB] [--runs 3] [--only assas] [--files N]
+#
+# --files N splits the corpus into N files that both senders follow through one glob (many small
+# logs, as on a gateway; the idle figures then show the cost of following N files).
 #
 # Figures: lines/s and MB/s from the sender's start until the receiver holds every line; sender CPU
 # seconds per GB (utime+stime from /proc); peak RSS (VmHWM); then 10 s of idle: RSS and CPU %.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-size=1GB; runs=3; only=""
+size=1GB; runs=3; only=""; files=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: bench/e2e.sh [--size 1GB] [--runs 3] [--only assas|rsyslog]"; exit 2 ;;
+    --files) files=$2; shift 2 ;;
+    *) echo "usage: bench/e2e.sh [--size 1GB] [--runs 3] [--only assas|rsyslog] [--files N]"; exit 2 ;;
   esac
 done
 command -v rsyslogd >/dev/null || [ "$only" = assas ] || { echo "rsyslogd missing: apt-get install -y rsyslog"; exit 1; }
@@ -27,6 +31,16 @@ corpus=$out/corpus-$size.log
 [ -f "$corpus" ] || python3 bench/make_corpus.py "$size" "$corpus"
 lines=$(wc -l < "$corpus"); bytes=$(stat -c %s "$corpus")
 echo "corpus: $corpus ($lines lines, $bytes bytes)"
+follow=$corpus  # what both senders follow: the corpus, or a glob over its parts
+if [ "$files" -gt 1 ]; then
+  parts=$out/corpus-$size-in-$files
+  if [ ! -d "$parts" ]; then
+    mkdir -p "$parts.tmp" && split -n "l/$files" -d -a 6 --additional-suffix=.log "$corpus" "$parts.tmp/part-"
+    mv "$parts.tmp" "$parts"
+  fi
+  follow="$parts/*.log"
+  echo "split into $files files: $follow"
+fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target assas-agent assas-ingest >/dev/null
@@ -77,7 +91,7 @@ YAML
   cat > "$dir/agent.yaml" <<YAML
 agent: { id: bench-agent, data_dir: $dir/agent-data }
 collectors:
-  - { type: file, name: bench, paths: ["$corpus"], start_at: beginning }
+  - { type: file, name: bench, paths: ["$follow"], start_at: beginning }
 outputs:
   - type: assas
     endpoints: ["127.0.0.1:$port"]
@@ -102,7 +116,7 @@ CONF
   cat > "$dir/send.conf" <<CONF
 global(workDirectory="$dir/send")
 module(load="imfile")
-input(type="imfile" file="$corpus" tag="bench" freshStartTail="off" ruleset="fwd")
+input(type="imfile" file="$follow" tag="bench" freshStartTail="off" ruleset="fwd")
 ruleset(name="fwd") { action(type="omfwd" target="127.0.0.1" port="$port" protocol="tcp") }
 CONF
   rsyslogd -n -f "$dir/recv.conf" -i "$dir/recv.pid" 2> "$dir/recv.log" & local recv=$!; pids+=("$recv")
@@ -129,7 +143,7 @@ summary() {  # name file
   local line="$1"; for k in $keys; do line="$line $k=$(median "$k" "$2")"; done
   echo "$line $(tail -1 "$2" | grep -oE 'delivered=[0-9/]+')"
 }
-echo "== medians of $runs runs, $size, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "== medians of $runs runs, $size in $files file(s), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 summary "assas  " "$out/assas.txt"
 summary "rsyslog" "$out/rsyslog.txt"
 if [ -s "$out/assas.txt" ] && [ -s "$out/rsyslog.txt" ]; then
