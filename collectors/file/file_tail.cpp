@@ -168,10 +168,7 @@ void FileTail::read_fingerprint() {
 }
 
 void FileTail::on_fingerprint(ssize_t result) {
-  if (result < 0) {
-    ASSAS_LOG(kWarn, "cannot read file", log::kv("path", stream_->source),
-              log::kv("error", uv_strerror(static_cast<int>(result))));
-    at_end_ = true;
+  if (read_failed(result)) {
     return;
   }
   first_bytes_.resize(static_cast<size_t>(result));
@@ -196,12 +193,7 @@ void FileTail::on_fingerprint(ssize_t result) {
   }
   fingerprint_ = fingerprint_of(first_bytes_);
   token_ = fingerprint_token(*fingerprint_);
-  if (size_ > splitter_.offset()) {
-    read();
-  } else {
-    at_end_ = true;
-    arm_flush_timer();
-  }
+  read_or_rest();
 }
 
 void FileTail::restart_from_zero(Fingerprint before, std::string_view why, uint64_t size) {
@@ -221,11 +213,29 @@ void FileTail::restart_from_zero(Fingerprint before, std::string_view why, uint6
   carried_.reset();
 }
 
-void FileTail::on_read(ssize_t result) {
-  if (result < 0) {
-    ASSAS_LOG(kWarn, "cannot read file", log::kv("path", stream_->source),
-              log::kv("error", uv_strerror(static_cast<int>(result))));
+// A failed read (EIO, a file on a vanished mount): logged; the tail rests until the next poke.
+bool FileTail::read_failed(ssize_t result) {
+  if (result >= 0) {
+    return false;
+  }
+  ASSAS_LOG(kWarn, "cannot read file", log::kv("path", stream_->source),
+            log::kv("error", uv_strerror(static_cast<int>(result))));
+  at_end_ = true;
+  return true;
+}
+
+// Reads what the last stat says is there, or rests at the end (with the flush timer armed).
+void FileTail::read_or_rest() {
+  if (size_ > splitter_.offset()) {
+    read();
+  } else {
     at_end_ = true;
+    arm_flush_timer();
+  }
+}
+
+void FileTail::on_read(ssize_t result) {
+  if (read_failed(result)) {
     return;
   }
   if (result == 0) {

@@ -126,6 +126,8 @@ class FileTail {
   void stat();
   void read_fingerprint();
   void read();
+  bool read_failed(ssize_t result);
+  void read_or_rest();
   void restart_from_zero(Fingerprint before, std::string_view why, uint64_t size);
   bool drain();
   bool offer(const Line& line);
