@@ -1,11 +1,16 @@
-// Delivery under faults (issue 5, faults 1 and 2): real assas-agent and assas-ingest processes
+// Delivery under faults (issue 5, faults 1 to 3): real assas-agent and assas-ingest processes
 // killed with SIGKILL at random moments while lines are written and rotated; at the end the
 // receiver holds every line exactly once. The random moments come from a seed printed with the
 // results, so a failure can be replayed (ASSAS_FAULT_SEED).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -13,11 +18,14 @@
 
 #include "tests/integration/deployment.h"
 #include "tests/integration/log_writer.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
 
 namespace assas::test {
 namespace {
 
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 const std::string kPipeline = "pipeline: { batch: { max_events: 256, max_delay: 20ms } }\n";
 
@@ -78,7 +86,103 @@ void start(Deployment& d) {
   d.start_agent(kPipeline);
 }
 
+// The offset the checkpoint file holds for the one file source, or -1.
+int64_t checkpointed_offset(const Deployment& d) {
+  std::istringstream lines(read_text_file(d.agent_data_dir() + "/checkpoints"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("file:logs:", 0) == 0) {  // "<source id> <offset> <token>"
+      size_t space = line.find(' ');
+      return std::stoll(line.substr(space + 1));
+    }
+  }
+  return -1;
+}
+
+// Fault 3: with the receiver down, the agent buffers every line and stops; then one segment of its
+// disk buffer is damaged, as a crash mid-write or a bad disk would.
+void damaged_buffer(bool truncate) {
+  uint32_t s = seed();
+  std::mt19937 random(s);
+  INFO("seed " << s);
+  Deployment d;
+  start(d);
+  REQUIRE(d.ingest().terminate(20s) == 0);
+  LogWriter w(d.logs_dir() + "/app.log", "t");
+  w.write(20000);
+  auto size = static_cast<int64_t>(fs::file_size(w.path()));
+  REQUIRE(wait_for([&] { return checkpointed_offset(d) == size; }, 60s));  // all in the buffer
+  REQUIRE(d.agent().terminate(20s) == 0);
+  std::vector<fs::path> segments;
+  for (const auto& entry : fs::directory_iterator(d.agent_data_dir() + "/buffer")) {
+    if (entry.path().extension() == ".seg") {
+      segments.push_back(entry.path());
+    }
+  }
+  REQUIRE_FALSE(segments.empty());
+  std::sort(segments.begin(), segments.end());
+  fs::path victim = segments[std::uniform_int_distribution<size_t>(0, segments.size() - 1)(random)];
+  auto length = static_cast<int64_t>(fs::file_size(victim));
+  int64_t at = std::uniform_int_distribution<int64_t>(64, length - 1)(random);
+  if (truncate) {
+    fs::resize_file(victim, static_cast<uintmax_t>(at));
+  } else {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(at);
+    char byte = 0;
+    f.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    f.seekp(at);
+    f.write(&byte, 1);
+  }
+  std::printf("  seed %u: %s %s (%jd bytes) at byte %jd\n", s,
+              truncate ? "cut" : "flipped a byte in", victim.filename().c_str(),
+              static_cast<intmax_t>(length), static_cast<intmax_t>(at));
+  d.start_ingest();
+  d.start_agent(kPipeline);
+  w.write(1000);  // and it goes on working
+  std::vector<std::string> after(w.ids().end() - 1000, w.ids().end());
+  REQUIRE(wait_for(
+      [&] {
+        std::vector<std::string> got = received_ids(d.received());
+        return std::find(got.begin(), got.end(), after.back()) != got.end();
+      },
+      120s));
+  std::this_thread::sleep_for(1s);
+  std::string log = d.agent_log();
+  INFO(log);
+  REQUIRE(log.find("the disk buffer had corrupt or torn records; they were skipped") !=
+          std::string::npos);
+  REQUIRE(log.find("disk buffer problem detail=\"" + victim.filename().string() + ": offset ") !=
+          std::string::npos);
+  // No garbage and no duplicate: every message received is a line as written, at most once; the
+  // lines written after the damage all arrive; what was in the damaged records is reported lost.
+  std::map<std::string, int> seen;
+  for (const ReceivedEvent& e : d.received()) {
+    std::vector<std::string> ids = received_ids({e});
+    REQUIRE(ids.size() == 1);
+    REQUIRE(e.message == w.line(std::stoi(ids[0].substr(2))));
+    REQUIRE(++seen[ids[0]] == 1);
+  }
+  for (const std::string& id : after) {
+    REQUIRE(seen.count(id) == 1);
+  }
+  std::printf("  received %zu of %zu lines; the others were in the damaged records\n", seen.size(),
+              w.ids().size());
+  REQUIRE(d.agent().terminate(20s) == 0);
+}
+
 }  // namespace
+
+TEST_CASE("fault 3: a buffer segment with a flipped byte is reported and the rest ships",
+          "[integration][faults][buffer]") {
+  damaged_buffer(false);
+}
+
+TEST_CASE("fault 3: a buffer segment cut at a random byte is reported and the rest ships",
+          "[integration][faults][buffer]") {
+  damaged_buffer(true);
+}
 
 TEST_CASE(
     "fault 1: the agent killed with kill -9 30 times while 200000 lines are written and "
