@@ -12,6 +12,7 @@
 
 #include "tests/integration/deployment.h"
 #include "tests/integration/log_writer.h"
+#include "tests/support/proc_status.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
@@ -47,18 +48,6 @@ std::vector<std::string> messages_of(const std::vector<ReceivedEvent>& events) {
     out.push_back(e.message);
   }
   return out;
-}
-
-// VmHWM (peak resident memory) of a process, in KiB; 0 if unreadable.
-uint64_t peak_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      return std::stoull(line.substr(6));
-    }
-  }
-  return 0;
 }
 
 }  // namespace
@@ -166,7 +155,7 @@ TEST_CASE("scenario 11: a 100 MB line does not blow up the agent's memory",
   REQUIRE(total == kLine);
   REQUIRE(events[kPieces - 1].fields["split_part"] == std::to_string(kPieces) + "-last");
   REQUIRE(events[kPieces].message == "H#2 after the big line");
-  uint64_t peak = peak_rss_kib(d.agent().pid());
+  uint64_t peak = proc_status_kib(d.agent().pid(), "VmHWM");
   std::printf("  100 MB line: %zu pieces, agent peak RSS %.1f MiB\n", kPieces,
               static_cast<double>(peak) / 1024.0);
 #ifndef ASSAS_SANITIZED  // ASan's shadow memory and quarantine make RSS meaningless there
