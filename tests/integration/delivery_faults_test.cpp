@@ -1,4 +1,4 @@
-// Delivery under faults (issue 5, faults 1 to 4): real assas-agent and assas-ingest processes
+// Delivery under faults (issue 5, faults 1 to 5): real assas-agent and assas-ingest processes
 // killed with SIGKILL at random moments while lines are written and rotated; at the end the
 // receiver holds every line exactly once. The random moments come from a seed printed with the
 // results, so a failure can be replayed (ASSAS_FAULT_SEED).
@@ -231,6 +231,55 @@ TEST_CASE("fault 4: a long receiver outage under steady load: memory stays flat,
 #ifndef ASSAS_SANITIZED  // ASan's quarantine grows with every allocation: RSS means nothing there
   REQUIRE(highest < settled + 8 * 1024);
 #endif
+  REQUIRE(d.agent().terminate(20s) == 0);
+}
+
+TEST_CASE("fault 5: a full buffer with when_full: block stops reading and loses nothing",
+          "[integration][faults][full]") {
+  Deployment d;
+  d.set_collector("    paths: [\"" + d.logs_dir() +
+                  "/*.log\"]\n"
+                  "    start_at: beginning\n"
+                  "    stat_interval: 100ms\n");
+  d.start_ingest();
+  d.start_agent(kPipeline + "buffer: { max_size: 1MiB, segment_size: 128KiB, when_full: block }\n");
+  REQUIRE(d.ingest().terminate(20s) == 0);
+  // Lines that do not compress away (random hex), far more than 1 MiB of buffer.
+  LogWriter w(d.logs_dir() + "/app.log", "f");
+  std::mt19937_64 random(7);
+  std::vector<std::string> ids;
+  std::string text;
+  for (int n = 0; n < 60000; ++n) {
+    char hex[33];
+    std::snprintf(hex, sizeof hex, "%016llx%016llx",
+                  static_cast<unsigned long long>(random()),   // NOLINT(google-runtime-int)
+                  static_cast<unsigned long long>(random()));  // NOLINT(google-runtime-int)
+    text += "f#" + std::to_string(n) + " session=" + hex + " token=" + std::string(hex, 12) +
+            " upload rejected\n";
+    ids.push_back("f#" + std::to_string(n));
+  }
+  w.write_raw(text);
+  REQUIRE(wait_for(
+      [&] {
+        return d.agent_log().find("disk buffer is full; reading paused") != std::string::npos;
+      },
+      60s));
+  std::this_thread::sleep_for(1s);
+  uintmax_t buffered = 0;
+  for (const auto& entry : fs::directory_iterator(d.agent_data_dir() + "/buffer")) {
+    buffered += entry.is_regular_file() ? entry.file_size() : 0;
+  }
+  int64_t read_upto = checkpointed_offset(d);
+  auto size = static_cast<int64_t>(fs::file_size(w.path()));
+  std::printf(
+      "  buffer full: %ju bytes on disk (max_size 1 MiB), file read up to %jd of %jd "
+      "bytes\n",
+      buffered, static_cast<intmax_t>(read_upto), static_cast<intmax_t>(size));
+  REQUIRE(buffered <= (1U << 20) + (64U << 10));  // max_size, plus segment headers and the index
+  REQUIRE(read_upto < size);                      // the rest waits in the file
+  d.start_ingest();
+  require_exactly_once(d, ids, 180s);
+  REQUIRE(d.agent_log().find("disk buffer has room; reading resumed") != std::string::npos);
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
