@@ -49,6 +49,10 @@ bool excluded(const std::vector<std::string>& patterns, const std::string& path)
   return false;
 }
 
+int64_t mtime_ns(const struct stat& st) {
+  return st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+}
+
 FileCollector::FileKey key_of(const struct stat& st) {
   return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
@@ -100,6 +104,11 @@ struct FileCollector::ScanJob {
   std::set<FileKey> wanted;  // looked for by inode in the directories
   std::vector<WantedCopy> copies;
   bool recover_rotated = false;  // the first scan: look for files rotated while the agent was down
+  // Names came and went: look for rotated files that were renamed before the agent saw them.
+  bool look_for_unseen = false;
+  std::set<FileKey> rotated_known;    // rotated files followed now or let go recently
+  std::vector<Fingerprint> followed;  // first bytes of the open files (their copies are no news)
+  std::set<std::string> copytruncate_dirs;  // where files were truncated: copies, not generations
   size_t open_budget = 0;
   // Out:
   std::vector<Found> found;
@@ -230,6 +239,23 @@ void FileCollector::scan() {
   }
   job->wanted.insert(search_for_.begin(), search_for_.end());
   job->recover_rotated = first_scan_ && !job->wanted.empty();
+  for (const auto& [key, tracked] : files_) {
+    if (!tracked.in_glob) {
+      job->rotated_known.insert(key);
+    }
+    if (tracked.tail && tracked.tail->fingerprint() && tracked.tail->fingerprint()->length > 0) {
+      job->followed.push_back(*tracked.tail->fingerprint());
+    }
+  }
+  for (const auto& [source_id, when] : forget_at_) {
+    FileKey key;
+    if (key_of_source(source_id, key)) {
+      job->rotated_known.insert(key);
+    }
+  }
+  job->look_for_unseen = names_changed_ && !job->rotated_known.empty();
+  job->copytruncate_dirs = copytruncate_dirs_;
+  names_changed_ = false;
   uint64_t now = uv_now(loop_);
   std::erase_if(copies_, [now](const WantedCopy& c) { return c.until_ms < now; });
   job->copies = copies_;
@@ -294,7 +320,7 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     }
     globfree(&matches);
   }
-  if (job->wanted.empty() && job->copies.empty()) {
+  if (job->wanted.empty() && job->copies.empty() && !job->look_for_unseen) {
     return;
   }
   // Files that left the glob (rotated away while the agent was down or while closed) by inode, and
@@ -306,8 +332,9 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     }
     const std::set<std::string>& names = names_by_dir[dir];
     // Rotated siblings ("app.log.3", "app.log-20261129") of a followed file, by family: the newest
-    // modification time of those that have a checkpoint, and those that have none.
-    std::map<std::string, int64_t> newest_checkpointed;
+    // modification time of those the agent knows (checkpointed, followed, or let go recently), and
+    // those it does not.
+    std::map<std::string, int64_t> newest_known;
     std::vector<std::pair<std::string, struct stat>> unknown_siblings;
     auto family_of = [&](const std::string& name) -> std::string {
       for (const std::string& base : names) {
@@ -321,18 +348,26 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     while (dirent* entry = ::readdir(d)) {
       std::string path = (dir == "/" ? "" : dir) + "/" + entry->d_name;
       struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-          found_keys.count(key_of(st)) != 0 || job->known.count(key_of(st)) != 0) {
+      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         continue;
       }
-      std::string family = job->recover_rotated ? family_of(entry->d_name) : std::string();
-      if (job->wanted.count(key_of(st)) != 0) {
+      FileKey key = key_of(st);
+      // Where files are copied and truncated, a new sibling is a copy, not a generation the agent
+      // missed: only the first scan after a restart looks for those there.
+      bool siblings =
+          job->recover_rotated || (job->look_for_unseen && job->copytruncate_dirs.count(dir) == 0);
+      std::string family = siblings ? family_of(entry->d_name) : std::string();
+      bool wanted = job->wanted.count(key) != 0;
+      if (!family.empty() && (wanted || job->rotated_known.count(key) != 0)) {
+        int64_t& newest = newest_known[family];
+        newest = std::max(newest, mtime_ns(st));
+      }
+      if (found_keys.count(key) != 0 || job->known.count(key) != 0 ||
+          job->rotated_known.count(key) != 0) {
+        continue;
+      }
+      if (wanted) {
         add(path, st, false, -1);
-        if (!family.empty()) {
-          int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-          int64_t& newest = newest_checkpointed[family];
-          newest = std::max(newest, mtime);
-        }
         continue;
       }
       if (!family.empty() && !looks_compressed(path, {}) && !excluded(job->exclude, path)) {
@@ -357,15 +392,27 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       }
     }
     ::closedir(d);
-    // A sibling without a checkpoint, modified no earlier than the newest sibling that has one, was
-    // created after the agent last ran: rotated away before the agent could see it. Read it all.
+    // A sibling the agent does not know, modified no earlier than the newest one it knows, came
+    // after it: a generation rotated away before the agent could open it (while it was down, or
+    // faster than a scan). Read it all, unless it starts like a file being followed: then it is a
+    // copytruncate copy, which the copy search handles.
     for (const auto& [path, st] : unknown_siblings) {
-      auto newest = newest_checkpointed.find(family_of(base_of(path)));
-      int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-      if (newest != newest_checkpointed.end() && mtime >= newest->second &&
-          found_keys.count(key_of(st)) == 0) {
+      auto newest = newest_known.find(family_of(base_of(path)));
+      if (newest == newest_known.end() || mtime_ns(st) < newest->second ||
+          found_keys.count(key_of(st)) != 0) {
+        continue;
+      }
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      std::string first;
+      bool readable = fd >= 0 && read_first_bytes(fd, first);
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      bool a_copy = std::any_of(job->followed.begin(), job->followed.end(),
+                                [&](const Fingerprint& f) { return starts_like(f, first); });
+      if (readable && !a_copy) {
         add(path, st, false, -1);
-        job->found.back().rotated_while_down = true;
+        job->found.back().unseen_rotation = true;
       }
     }
   }
@@ -460,7 +507,7 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
     copy = std::find_if(copies_.begin(), copies_.end(), [&](const WantedCopy& c) {
       return c.fingerprint == wanted.fingerprint && c.offset == wanted.offset;
     });
-  } else if (f.in_glob && f.has_first_bytes && saved == positions_.end()) {
+  } else if ((f.in_glob || f.unseen_rotation) && f.has_first_bytes && saved == positions_.end()) {
     copy = std::find_if(copies_.begin(), copies_.end(), [&](const WantedCopy& c) {
       return f.size >= c.offset && starts_like(c.fingerprint, f.first_bytes);
     });
@@ -477,8 +524,12 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
     start.offset = saved->second.offset;
     start.expected = parse_fingerprint_token(saved->second.token);
     positions_.erase(saved);
-  } else if (f.rotated_while_down) {
-    ASSAS_LOG(kInfo, "reading a file rotated away while the agent was not running",
+  } else if (f.unseen_rotation && starts_like_followed(f.first_bytes)) {
+    return;  // a copytruncate copy whose truncation is not seen yet: the copy search takes it
+  } else if (f.unseen_rotation) {
+    ASSAS_LOG(kInfo,
+              "reading a rotated file the agent had not seen (rotated away before it could "
+              "be opened, or while the agent was not running)",
               log::kv("collector", config_.name), log::kv("path", f.path));
   } else if (!f.in_glob || (f.copy_of >= 0)) {
     return;  // found in a directory, but no longer wanted
@@ -512,6 +563,14 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
   } else {
     tracked.wants_open = true;
   }
+}
+
+bool FileCollector::starts_like_followed(std::string_view first_bytes) const {
+  return std::any_of(files_.begin(), files_.end(), [&](const auto& entry) {
+    const FileTail* tail = entry.second.tail.get();
+    return tail != nullptr && tail->fingerprint() && tail->fingerprint()->length > 0 &&
+           starts_like(*tail->fingerprint(), first_bytes);
+  });
 }
 
 void FileCollector::set_path(Tracked& tracked, const FileKey& key, const std::string& path) {
@@ -685,6 +744,7 @@ void FileCollector::on_dir_event(uv_fs_event_t* handle, const char* name, int ev
     return;
   }
   if ((events & UV_RENAME) != 0 || name == nullptr) {
+    self->names_changed_ = true;
     self->request_scan();  // a name came or went: a new file, a rotation, a deletion
   }
   if (name == nullptr) {
@@ -714,7 +774,7 @@ void FileCollector::on_dir_event(uv_fs_event_t* handle, const char* name, int ev
 
 void FileCollector::on_truncated(FileTail& tail, const Fingerprint& before,
                                  uint64_t resume_offset) {
-  (void)tail;
+  copytruncate_dirs_.insert(dir_of(tail.stream().source));
   copies_.push_back(WantedCopy{before, resume_offset, uv_now(loop_) + kCopySearchMs});
   request_scan();
 }

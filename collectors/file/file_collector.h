@@ -70,8 +70,8 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
     int fd = -1;          // opened by the scan (owned until adopted)
     bool has_first_bytes = false;
     std::string first_bytes;
-    int copy_of = -1;                 // index into the scan's copies: a copytruncate copy
-    bool rotated_while_down = false;  // a rotated sibling written while the agent was not running
+    int copy_of = -1;              // index into the scan's copies: a copytruncate copy
+    bool unseen_rotation = false;  // a rotated sibling the agent never saw: read from its start
   };
   // The copy of a truncated file, to be looked for by fingerprint.
   struct WantedCopy {
@@ -120,6 +120,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   void close_tail(Tracked& tracked);
   void let_go(std::map<FileKey, Tracked>::iterator it);
   void open_waiting();
+  bool starts_like_followed(std::string_view first_bytes) const;
   void set_path(Tracked& tracked, const FileKey& key, const std::string& path);
   void maybe_finish_close();
 
@@ -131,6 +132,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   std::unordered_map<std::string, FileKey> by_source_;
   std::unordered_map<std::string, FileKey> by_path_;
   std::vector<WantedCopy> copies_;
+  std::set<std::string> copytruncate_dirs_;  // directories where a followed file was truncated
   std::set<FileKey> search_for_;  // closed files that left the glob, to look for by inode
   std::map<std::string, uint64_t> forget_at_;  // source_id → when its checkpoint is dropped
   std::map<std::string, std::unique_ptr<DirWatch>> watches_;
@@ -142,6 +144,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   bool first_scan_ = true;
   bool scanning_ = false;
   bool scan_again_ = false;
+  bool names_changed_ = false;  // a watched directory gained or lost a name since the last scan
   bool closing_ = false;
   bool closed_ = false;
   uv_timer_t scan_timer_{};
