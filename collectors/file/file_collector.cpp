@@ -565,11 +565,19 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
   }
 }
 
+// Whether a file starts like one the agent follows or has a checkpoint for: then it is a copy
+// (copytruncate), never a generation of its own.
 bool FileCollector::starts_like_followed(std::string_view first_bytes) const {
-  return std::any_of(files_.begin(), files_.end(), [&](const auto& entry) {
-    const FileTail* tail = entry.second.tail.get();
-    return tail != nullptr && tail->fingerprint() && tail->fingerprint()->length > 0 &&
-           starts_like(*tail->fingerprint(), first_bytes);
+  auto like = [&](const std::optional<Fingerprint>& f) {
+    return f && f->length > 0 && starts_like(*f, first_bytes);
+  };
+  for (const auto& [key, tracked] : files_) {
+    if (like(tracked.fingerprint) || (tracked.tail && like(tracked.tail->fingerprint()))) {
+      return true;
+    }
+  }
+  return std::any_of(positions_.begin(), positions_.end(), [&](const auto& entry) {
+    return like(parse_fingerprint_token(entry.second.token));
   });
 }
 
