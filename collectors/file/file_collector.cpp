@@ -675,6 +675,9 @@ void FileCollector::housekeeping() {
     }
     bool idle = tail->idle_at_end();
     uint64_t quiet = now - std::min(now, tail->last_activity_ms());
+    if (idle && quiet >= static_cast<uint64_t>(config_.stat_interval.count())) {
+      tail->release_read_buffer();  // quiet for a while: busy files keep theirs
+    }
     if (!tracked.in_glob && idle && quiet >= rotate_wait) {
       tail->flush_held();  // the writer is done with it: a partial line or event goes out now
     }

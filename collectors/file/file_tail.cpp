@@ -16,6 +16,9 @@ int64_t realtime_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// A read buffer this small is kept while the file rests.
+constexpr size_t kKeptBufferBytes = 16 << 10;
+
 // While a read is in flight the flush timer waits this long and looks again.
 constexpr uint64_t kBusyRetryMs = 20;
 
@@ -32,7 +35,6 @@ FileTail::FileTail(uv_loop_t* loop, Host& host, const FileCollectorConfig& confi
   if (config_.multiline.start) {
     joiner_ = std::make_unique<MultilineJoiner>(config_.multiline);
   }
-  buffer_.resize(config.read_buffer_bytes);
   splitter_.reset(start.offset);
   emitted_offset_ = start.offset;
   last_activity_ms_ = uv_now(loop_);
@@ -153,8 +155,7 @@ void FileTail::on_stat(const uv_stat_t& st) {
     // lets a young file's fingerprint grow with it.
     read_fingerprint();
   } else {
-    at_end_ = true;
-    arm_flush_timer();
+    rest();
   }
 }
 
@@ -229,8 +230,20 @@ void FileTail::read_or_rest() {
   if (size_ > splitter_.offset()) {
     read();
   } else {
-    at_end_ = true;
-    arm_flush_timer();
+    rest();
+  }
+}
+
+// At the end of the file with everything pushed: wait for the next poke.
+void FileTail::rest() {
+  at_end_ = true;
+  arm_flush_timer();
+}
+
+void FileTail::release_read_buffer() {
+  if (idle_at_end() && buffer_.capacity() > kKeptBufferBytes) {
+    splitter_.feed({});  // the splitter holds no view into the buffer any more
+    std::string().swap(buffer_);
   }
 }
 
@@ -239,8 +252,7 @@ void FileTail::on_read(ssize_t result) {
     return;
   }
   if (result == 0) {
-    at_end_ = true;
-    arm_flush_timer();
+    rest();
   } else {
     read_time_ns_ = realtime_ns();
     last_activity_ms_ = uv_now(loop_);
@@ -251,8 +263,7 @@ void FileTail::on_read(ssize_t result) {
         read();  // keep reading up to the size of the last stat
         return;
       }
-      at_end_ = true;
-      arm_flush_timer();
+      rest();
     }
   }
   if (wanted_ && !busy_) {
@@ -297,6 +308,14 @@ void FileTail::read() {
   busy_ = true;
   step_ = Step::kRead;
   at_end_ = false;
+  // As much room as the last stat says is waiting (a page at least), up to read_buffer: a file
+  // that gets a line now and then never needs the whole buffer.
+  uint64_t waiting = size_ > splitter_.offset() ? size_ - splitter_.offset() : 0;
+  uint64_t want = std::clamp<uint64_t>((waiting + 4095) / 4096 * 4096, 4096,
+                                       std::max<uint64_t>(config_.read_buffer_bytes, 4096));
+  if (buffer_.size() < want) {
+    buffer_.resize(want);
+  }
   uv_buf_t buf = uv_buf_init(buffer_.data(), static_cast<unsigned>(buffer_.size()));
   int rc = uv_fs_read(loop_, &req_, fd_, &buf, 1, static_cast<int64_t>(splitter_.offset()),
                       &FileTail::on_fs);

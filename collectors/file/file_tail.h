@@ -97,6 +97,9 @@ class FileTail {
   void poke();
   // Sends a held partial line and an unfinished multiline event now (the file is being let go).
   void flush_held();
+  // At rest: gives the read buffer back, so that a thousand quiet files do not hold a thousand
+  // read buffers (256 KiB each by default). The next read takes what it needs again.
+  void release_read_buffer();
 
   State state() const { return state_; }
   // At the end of the file with nothing waiting to be pushed.
@@ -128,6 +131,7 @@ class FileTail {
   void read();
   bool read_failed(ssize_t result);
   void read_or_rest();
+  void rest();
   void restart_from_zero(Fingerprint before, std::string_view why, uint64_t size);
   bool drain();
   bool offer(const Line& line);
