@@ -199,14 +199,15 @@ void FileCollector::on_scan_timer(uv_timer_t* timer) noexcept {
 
 void FileCollector::on_poll_timer(uv_timer_t* timer) noexcept {
   auto* self = static_cast<FileCollector*>(timer->data);
-  if (!self->paused()) {
+  // Housekeeping first: it looks for tails at rest, and a poke puts each one to work for a moment.
+  self->housekeeping();
+  if (!self->paused() && !self->closing_) {
     for (auto& [key, tracked] : self->files_) {
       if (tracked.tail) {
         tracked.tail->poke();
       }
     }
   }
-  self->housekeeping();
 }
 
 void FileCollector::request_scan() {
