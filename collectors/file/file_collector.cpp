@@ -461,6 +461,9 @@ void FileCollector::reconcile(ScanJob& job) {
     if (seen.count(key) != 0) {
       continue;
     }
+    if (tracked.in_glob) {
+      tracked.left_glob_ms = uv_now(loop_);  // rotate_wait counts from here
+    }
     tracked.in_glob = false;
     if (tracked.tail == nullptr) {
       if (!tracked.searched && !tracked.ignored) {
@@ -540,6 +543,7 @@ void FileCollector::adopt(Found& f, const ScanJob& job) {
   Tracked& tracked = files_[f.key];
   tracked.source_id = source_id;
   tracked.in_glob = f.in_glob;
+  tracked.left_glob_ms = f.in_glob ? 0 : uv_now(loop_);
   tracked.position = start.offset;
   tracked.fingerprint = start.expected;
   tracked.stream = std::make_shared<const agent::Stream>(
@@ -657,6 +661,7 @@ void FileCollector::housekeeping() {
         // Gone, or renamed before it could be opened: looked for by inode at the next scan.
         close_tail(tracked);
         tracked.in_glob = false;
+        tracked.left_glob_ms = now;
         tracked.searched = true;
         search_for_.insert(it->first);
         request_scan();
@@ -679,11 +684,15 @@ void FileCollector::housekeeping() {
     if (idle && quiet >= static_cast<uint64_t>(config_.stat_interval.count())) {
       tail->release_read_buffer();  // quiet for a while: busy files keep theirs
     }
-    if (!tracked.in_glob && idle && quiet >= rotate_wait) {
+    // A rotated file may still be written until its program reopens its log: rotate_wait counts
+    // from its last read or from the rotation, whichever came later.
+    uint64_t since_rotation =
+        now - std::min(now, std::max(tail->last_activity_ms(), tracked.left_glob_ms));
+    if (!tracked.in_glob && idle && since_rotation >= rotate_wait) {
       tail->flush_held();  // the writer is done with it: a partial line or event goes out now
     }
     bool done = idle && tail->holds_nothing() && tracked.durable >= tail->resume_offset();
-    if (!tracked.in_glob && done && quiet >= rotate_wait) {
+    if (!tracked.in_glob && done && since_rotation >= rotate_wait) {
       ASSAS_LOG(kInfo, "read a rotated or deleted file to its end; letting it go",
                 log::kv("collector", config_.name), log::kv("path", tracked.path),
                 log::kv("offset", tail->resume_offset()));

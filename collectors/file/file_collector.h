@@ -88,7 +88,8 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
     std::unique_ptr<FileTail> tail;  // null while closed
     uint64_t position = 0;           // where to resume while closed
     std::optional<Fingerprint> fingerprint;
-    uint64_t durable = 0;  // offset of the last durable position
+    uint64_t durable = 0;       // offset of the last durable position
+    uint64_t left_glob_ms = 0;  // when it was found gone from the glob (rotated away, deleted)
     bool in_glob = false;
     bool wants_open = false;
     bool ignored = false;   // compressed: never read
