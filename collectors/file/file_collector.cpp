@@ -109,6 +109,8 @@ struct FileCollector::ScanJob {
   std::set<FileKey> rotated_known;    // rotated files followed now or let go recently
   std::vector<Fingerprint> followed;  // first bytes of the open files (their copies are no news)
   std::set<std::string> copytruncate_dirs;  // where files were truncated: copies, not generations
+  // First scan: checkpointed offset and fingerprint by file, to see a truncation made meanwhile.
+  std::map<FileKey, std::pair<uint64_t, std::optional<Fingerprint>>> saved;
   size_t open_budget = 0;
   // Out:
   std::vector<Found> found;
@@ -256,6 +258,14 @@ void FileCollector::scan() {
   }
   job->look_for_unseen = names_changed_ && !job->rotated_known.empty();
   job->copytruncate_dirs = copytruncate_dirs_;
+  if (first_scan_) {
+    for (const auto& [source_id, position] : positions_) {
+      FileKey key;
+      if (key_of_source(source_id, key)) {
+        job->saved[key] = {position.offset, parse_fingerprint_token(position.token)};
+      }
+    }
+  }
   names_changed_ = false;
   uint64_t now = uv_now(loop_);
   std::erase_if(copies_, [now](const WantedCopy& c) { return c.until_ms < now; });
@@ -316,6 +326,15 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
         names_by_dir[dir_of(path)].insert(base_of(path));
         if (found_keys.count(key_of(st)) == 0) {
           add(path, st, true, -1);
+          // A checkpointed file now shorter, or starting otherwise: truncated while the agent was
+          // down (copytruncate). Its directory holds copies, not unseen generations.
+          auto saved = job->saved.find(key_of(st));
+          const Found& f = job->found.back();
+          if (saved != job->saved.end() && (f.size < saved->second.first ||
+                                            (saved->second.second && f.has_first_bytes &&
+                                             !starts_like(*saved->second.second, f.first_bytes)))) {
+            job->copytruncate_dirs.insert(dir_of(path));
+          }
         }
       }
     }
@@ -356,7 +375,7 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       // Where files are copied and truncated, a new sibling is a copy, not a generation the agent
       // missed: only the first scan after a restart looks for those there.
       bool siblings =
-          job->recover_rotated || (job->look_for_unseen && job->copytruncate_dirs.count(dir) == 0);
+          (job->recover_rotated || job->look_for_unseen) && job->copytruncate_dirs.count(dir) == 0;
       std::string family = siblings ? family_of(entry->d_name) : std::string();
       bool wanted = job->wanted.count(key) != 0;
       if (!family.empty() && (wanted || job->rotated_known.count(key) != 0)) {
