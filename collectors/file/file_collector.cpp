@@ -68,6 +68,17 @@ bool read_first_bytes(int fd, std::string& out) {
   return n >= 0;
 }
 
+// The same, by path, for a file that is looked at but not kept open.
+bool read_first_bytes_of(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return false;
+  }
+  bool readable = read_first_bytes(fd, out);
+  ::close(fd);
+  return readable;
+}
+
 // "file:<collector>:<device>:<inode>" → the key; false for another collector's or a bad id.
 bool key_of_source(const std::string& source_id, FileCollector::FileKey& key) {
   size_t inode_at = source_id.rfind(':');
@@ -396,12 +407,8 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       if (job->copies.empty() || looks_compressed(path, {})) {
         continue;
       }
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
       std::string first;
-      bool readable = fd >= 0 && read_first_bytes(fd, first);
-      if (fd >= 0) {
-        ::close(fd);
-      }
+      bool readable = read_first_bytes_of(path, first);
       for (size_t i = 0; readable && i < job->copies.size(); ++i) {
         const WantedCopy& copy = job->copies[i];
         if (static_cast<uint64_t>(st.st_size) >= copy.offset &&
@@ -422,12 +429,8 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
           found_keys.count(key_of(st)) != 0) {
         continue;
       }
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
       std::string first;
-      bool readable = fd >= 0 && read_first_bytes(fd, first);
-      if (fd >= 0) {
-        ::close(fd);
-      }
+      bool readable = read_first_bytes_of(path, first);
       bool a_copy = std::any_of(job->followed.begin(), job->followed.end(),
                                 [&](const Fingerprint& f) { return starts_like(f, first); });
       if (readable && !a_copy) {
