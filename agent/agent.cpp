@@ -27,6 +27,7 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
     return buffer.status().with_context("opening the disk buffer");
   }
   buffer_ = std::move(buffer).value();
+  buffer_max_bytes_ = options.buffer.max_size_bytes;
   const RecoveryReport& recovery = buffer_->recovery();
   if (recovery.corrupt_records > 0 || recovery.skipped_bytes > 0) {
     ASSAS_LOG(kError, "the disk buffer had corrupt or torn records; they were skipped",
@@ -50,25 +51,30 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
             log::kv("unreleased", buffer_->record_count()), log::kv("next_seq", last_seq + 1),
             log::kv("sources", static_cast<uint64_t>(store_->positions().size())));
 
-  Result<std::unique_ptr<transport::Output>> output = make_output(buffer_->stream_id());
-  if (!output.is_ok()) {
-    return output.status();
+  Result<std::vector<OutputLanes>> outputs = make_output(buffer_->stream_id());
+  if (!outputs.is_ok()) {
+    return outputs.status();
   }
-  output_ = std::move(output).value();
+  delivery_ = std::make_unique<Delivery>(*buffer_, std::move(outputs).value());
   pipeline_ = std::make_unique<Pipeline>(loop_, *worker_, *buffer_, *store_, options.pipeline);
-  shipper_ = std::make_unique<Shipper>(*buffer_, *output_);
-  pipeline_->set_on_durable([this](uint64_t seq) { shipper_->on_durable(seq); });
+  pipeline_->set_on_durable([this](uint64_t seq) { delivery_->on_durable(seq); });
+  pipeline_->set_drop_oldest([this] { return delivery_->drop_oldest(); });
   trimmer_ = std::make_unique<MemoryTrimmer>(loop_, std::chrono::seconds(2));
-  shipper_->set_on_released([this] {
+  delivery_->set_on_released([this] {
     pipeline_->on_buffer_space();
     if (buffer_->record_count() == 0) {
       trimmer_->arm();  // everything is at the receiver: if it stays quiet, give memory back
     }
   });
-  store_->set_on_persisted([this](uint64_t seq) { shipper_->on_checkpointed(seq); });
-  shipper_->on_checkpointed(store_->persisted_seq());
+  store_->set_on_persisted([this](uint64_t seq) { delivery_->on_checkpointed(seq); });
+  delivery_->on_checkpointed(store_->persisted_seq());
+  if (options.metrics.path.empty()) {
+    options.metrics.path = options.data_dir + "/metrics.prom";
+  }
+  metrics_ = std::make_unique<MetricsFile>(loop_, *worker_, options.metrics,
+                                           [this] { return metrics_text(); });
 
-  ASSAS_RETURN_IF_ERROR(output_->start(*shipper_));
+  ASSAS_RETURN_IF_ERROR(delivery_->start());
   for (auto& collector : collectors_) {
     pipeline_->add_collector(collector.get());
     Status s = collector->start(*pipeline_, store_->positions());
@@ -120,15 +126,19 @@ void Agent::stop_step() {
       [[fallthrough]];
     case StopStage::kCheckpoints:
       stage_ = StopStage::kOutput;
-      if (shipper_) {
-        shipper_->stop();
-      }
-      if (output_) {
-        output_->close([this] { stop_step(); });
+      if (delivery_) {
+        delivery_->close([this] { stop_step(); });
         return;
       }
       [[fallthrough]];
     case StopStage::kOutput:
+      stage_ = StopStage::kMetrics;
+      if (metrics_) {
+        metrics_->close([this] { stop_step(); });  // writes the final figures first
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kMetrics:
       stage_ = StopStage::kTrimmer;
       if (trimmer_) {
         trimmer_->close([this] { stop_step(); });

@@ -1,6 +1,7 @@
 #pragma once
 
-// The running agent: wires collectors → Pipeline → DiskBuffer → Shipper → Output, with the
+// The running agent: wires collectors → Pipeline → DiskBuffer → Delivery (a Shipper per output
+// lane) → Outputs, with the
 // CheckpointStore on the durable side and the Worker thread underneath. main.cpp builds the
 // pieces that need concrete types (collectors, the output) and hands them over; everything here
 // speaks only the interfaces.
@@ -21,9 +22,10 @@
 #include "agent/buffer/disk_buffer.h"
 #include "agent/checkpoint_store.h"
 #include "agent/collector.h"
+#include "agent/delivery.h"
 #include "agent/memory_trimmer.h"
+#include "agent/metrics_file.h"
 #include "agent/pipeline/pipeline.h"
-#include "agent/shipper.h"
 #include "agent/worker.h"
 #include "base/status.h"
 #include "transport/output.h"
@@ -32,12 +34,13 @@ namespace assas::agent {
 
 struct AgentOptions {
   std::string data_dir;
-  PipelineOptions pipeline;  // first_seq is set by the agent
-  DiskBufferOptions buffer;  // dir defaults to <data_dir>/buffer
+  PipelineOptions pipeline;    // first_seq is set by the agent
+  DiskBufferOptions buffer;    // dir defaults to <data_dir>/buffer
+  MetricsFileOptions metrics;  // path defaults to <data_dir>/metrics.prom
 };
 
-// Makes the output once the buffer's stream id is known.
-using OutputFactory = std::function<Result<std::unique_ptr<transport::Output>>(uint64_t stream_id)>;
+// Makes the outputs once the buffer's stream id is known.
+using OutputFactory = std::function<Result<std::vector<OutputLanes>>(uint64_t stream_id)>;
 
 class Agent {
  public:
@@ -56,7 +59,9 @@ class Agent {
   void stop(std::function<void()> on_stopped);
 
   const PipelineStats& pipeline_stats() const { return pipeline_->stats(); }
-  const ShipperStats& shipper_stats() const { return shipper_->stats(); }
+  uint64_t acked_upto() const { return delivery_ ? delivery_->acked_upto() : 0; }
+  // Every metric, in the Prometheus text format (docs/metrics.md).
+  std::string metrics_text() const;
 
  private:
   void stop_step();
@@ -66,9 +71,9 @@ class Agent {
   std::unique_ptr<DiskBuffer> buffer_;
   std::unique_ptr<CheckpointStore> store_;
   std::unique_ptr<Pipeline> pipeline_;
-  std::unique_ptr<transport::Output> output_;
-  std::unique_ptr<Shipper> shipper_;
+  std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<MemoryTrimmer> trimmer_;
+  std::unique_ptr<MetricsFile> metrics_;
   std::vector<std::unique_ptr<Collector>> collectors_;
   enum class StopStage {
     kRunning,
@@ -76,6 +81,7 @@ class Agent {
     kPipeline,
     kCheckpoints,
     kOutput,
+    kMetrics,
     kTrimmer,
     kBuffer,
     kWorker,
@@ -83,6 +89,7 @@ class Agent {
   };
   StopStage stage_ = StopStage::kRunning;
   size_t collectors_open_ = 0;
+  uint64_t buffer_max_bytes_ = 0;
   std::function<void()> on_stopped_;
 };
 

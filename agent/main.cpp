@@ -72,8 +72,63 @@ AgentOptions make_agent_options(const AgentConfig& config) {
   options.pipeline.codec = config.pipeline.codec;
   options.pipeline.compression_level = config.pipeline.level;
   options.pipeline.host = config.agent.host;
+  options.pipeline.when_full = config.buffer.when_full;
   options.buffer = config.buffer.options;
+  options.metrics.path = config.metrics.file;
+  options.metrics.interval = config.metrics.interval;
   return options;
+}
+
+// The stream of lane `lane` of `lanes`: the buffer's own stream id with one lane, a distinct id
+// per lane otherwise (splitmix64 of both), so that each receiver sees each lane as one stream of
+// increasing seqs and keeps de-duplicating it exactly.
+uint64_t lane_stream_id(uint64_t stream_id, uint32_t lane, uint32_t lanes) {
+  if (lanes == 1) {
+    return stream_id;
+  }
+  uint64_t z = stream_id ^ ((static_cast<uint64_t>(lanes) << 32) | lane);
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Every configured output as its lanes: one Output per endpoint with mode: loadbalance (lane i
+// prefers endpoint i and fails over to the others), else one Output over all endpoints. Whatever
+// was made is in `outputs`, also after a failure: each owns handles that must be closed, and the
+// loop run, before it may be destroyed.
+Status make_outputs(uv_loop_t* loop, const AgentConfig& config, uint64_t stream_id,
+                    std::vector<OutputLanes>& outputs) {
+  for (const OutputSpec& spec : config.outputs) {
+    OutputLanes& output = outputs.emplace_back();
+    output.name = spec.name;
+    output.max_behind_bytes = spec.max_behind_bytes;
+    auto lanes = static_cast<uint32_t>(spec.loadbalance ? spec.assas.endpoints.size() : 1);
+    for (uint32_t lane = 0; lane < lanes; ++lane) {
+      transport::AssasOutputOptions options = spec.assas;
+      options.agent_id = config.agent.id;
+      options.host = config.agent.host;
+      options.stream_id = lane_stream_id(stream_id, lane, lanes);
+      options.first_endpoint = lane;
+      if (lanes > 1) {
+        options.name = spec.name + "#" + std::to_string(lane);
+      }
+      Result<std::unique_ptr<transport::Output>> made = transport::make_assas_output(loop, options);
+      if (!made.is_ok()) {
+        return made.status().with_context("output '" + spec.name + "'");
+      }
+      output.lanes.push_back(std::move(made).value());
+    }
+  }
+  return Status::ok();
+}
+
+void close_outputs(std::vector<OutputLanes>& outputs) {
+  for (OutputLanes& output : outputs) {
+    for (auto& lane : output.lanes) {
+      lane->close([] {});
+    }
+  }
 }
 
 // Builds every collector and the output, so that --check exercises the same code as a real start.
@@ -111,10 +166,6 @@ int run(const std::string& config_path, bool check_only) {
       return 1;
     }
   }
-  transport::AssasOutputOptions output_options = config->outputs.at(0).assas;
-  output_options.agent_id = config->agent.id;
-  output_options.host = config->agent.host;
-
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) {
     std::fprintf(stderr, "cannot initialise the event loop\n");
@@ -122,19 +173,17 @@ int run(const std::string& config_path, bool check_only) {
   }
   if (check_only) {
     // Loads the certificates and keys exactly as a start would.
-    Result<std::unique_ptr<transport::Output>> output =
-        transport::make_assas_output(&loop, output_options);
-    if (!output.is_ok()) {
-      uv_loop_close(&loop);
-      std::fprintf(stderr, "%s: outputs[0]: %s\n", config_path.c_str(),
-                   output.status().message().c_str());
+    std::vector<OutputLanes> outputs;
+    Status made = make_outputs(&loop, *config, 0, outputs);
+    // Never started, but they own handles all the same: close them before the loop goes.
+    close_outputs(outputs);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    outputs.clear();
+    uv_loop_close(&loop);
+    if (!made.is_ok()) {
+      std::fprintf(stderr, "%s: %s\n", config_path.c_str(), made.message().c_str());
       return 1;
     }
-    // Never started, but it owns handles all the same: close them before the loop goes.
-    (*output)->close([] {});
-    uv_run(&loop, UV_RUN_DEFAULT);
-    output->reset();
-    uv_loop_close(&loop);
     std::printf("config OK: %s\n", config_path.c_str());
     return 0;
   }
@@ -145,6 +194,7 @@ int run(const std::string& config_path, bool check_only) {
     uv_loop_close(&loop);
     return 1;
   }
+  std::vector<OutputLanes> unused;  // outputs made for a start that failed
   Runtime rt;
   rt.loop = &loop;
   Agent agent(&loop);
@@ -159,9 +209,13 @@ int run(const std::string& config_path, bool check_only) {
   release_stop_signals();
 
   Status started = agent.start(make_agent_options(*config), std::move(collectors).value(),
-                               [&](uint64_t stream_id) {
-                                 output_options.stream_id = stream_id;
-                                 return transport::make_assas_output(&loop, output_options);
+                               [&](uint64_t stream_id) -> Result<std::vector<OutputLanes>> {
+                                 Status made = make_outputs(&loop, *config, stream_id, unused);
+                                 if (!made.is_ok()) {
+                                   close_outputs(unused);  // destroyed after the loop ran
+                                   return made;
+                                 }
+                                 return std::move(unused);
                                });
   int exit_code = 0;
   if (!started.is_ok()) {
@@ -177,7 +231,7 @@ int run(const std::string& config_path, bool check_only) {
   const PipelineStats& stats = agent.pipeline_stats();
   ASSAS_LOG(kInfo, "stopped", log::kv("events", stats.events_in),
             log::kv("batches_durable", stats.batches_durable),
-            log::kv("acked_upto", agent.shipper_stats().acked_upto));
+            log::kv("acked_upto", agent.acked_upto()));
   if (uv_loop_close(&loop) != 0) {
     ASSAS_LOG(kWarn, "event loop closed with handles still open");
   }

@@ -6,20 +6,48 @@
 
 namespace assas::agent {
 
-Shipper::Shipper(DiskBuffer& buffer, transport::Output& output)
-    : buffer_(buffer), output_(output) {}
+Shipper::Shipper(DiskBuffer& buffer, transport::Output& output, uint32_t lane, uint32_t lane_count)
+    : buffer_(buffer),
+      output_(output),
+      lane_(lane),
+      lane_count_(std::max<uint32_t>(lane_count, 1)) {}
 
-void Shipper::set_on_released(std::function<void()> callback) {
-  on_released_ = std::move(callback);
+void Shipper::set_on_progress(std::function<void()> callback) {
+  on_progress_ = std::move(callback);
 }
 
 void Shipper::on_durable(uint64_t /*seq*/) {
   pump();
 }
 
-void Shipper::on_checkpointed(uint64_t seq) {
-  checkpointed_upto_ = std::max(checkpointed_upto_, seq);
-  release();
+void Shipper::on_released(uint64_t seq) {
+  released_upto_ = std::max(released_upto_, seq);
+}
+
+void Shipper::skip_to(uint64_t seq) {
+  acked_upto_ = std::max(acked_upto_, seq);
+  sent_upto_ = std::max(sent_upto_, seq);
+  progress();
+  pump();
+}
+
+uint64_t Shipper::lane_seq_after(uint64_t after) const {
+  uint64_t seq = buffer_.seq_after(after);
+  while (seq != 0 && !in_lane(seq)) {
+    seq = buffer_.seq_after(seq);
+  }
+  return seq;
+}
+
+uint64_t Shipper::done_upto() const {
+  uint64_t first_unacked = lane_seq_after(acked_upto_);
+  return first_unacked == 0 ? std::max(acked_upto_, buffer_.durable_seq()) : first_unacked - 1;
+}
+
+void Shipper::progress() {
+  if (on_progress_) {
+    on_progress_();
+  }
 }
 
 void Shipper::on_connected(uint64_t stored_upto) {
@@ -34,11 +62,11 @@ void Shipper::on_connected(uint64_t stored_upto) {
   // What the receiver already holds counts as acknowledged, and sending restarts right after it.
   acked_upto_ = std::max(acked_upto_, stored_upto);
   stats_.acked_upto = acked_upto_;
-  sent_upto_ = std::max(stored_upto, released_upto_);
+  sent_upto_ = std::max({stored_upto, released_upto_, acked_upto_});
   ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", output_.name()),
             log::kv("receiver_stored_upto", stored_upto),
             log::kv("buffered_upto", buffer_.durable_seq()));
-  release();
+  progress();
   pump();
 }
 
@@ -49,7 +77,7 @@ void Shipper::on_acked(uint64_t upto) {
   acked_upto_ = upto;
   ++stats_.batches_acked;
   stats_.acked_upto = upto;
-  release();
+  progress();
   pump();
 }
 
@@ -68,13 +96,16 @@ void Shipper::on_disconnected(const Status& why) {
 }
 
 void Shipper::pump() {
-  if (stopped_ || !connected_ || reading_ || !output_.can_send() ||
-      sent_upto_ >= buffer_.durable_seq()) {
+  if (stopped_ || !connected_ || reading_ || !output_.can_send()) {
+    return;
+  }
+  uint64_t next = lane_seq_after(std::max(sent_upto_, released_upto_));
+  if (next == 0) {
     return;
   }
   reading_ = true;
   uint64_t session = session_;
-  buffer_.read_after(sent_upto_, [this, session](Result<BufferRecord> record) {
+  buffer_.read_after(next - 1, [this, session](Result<BufferRecord> record) {
     reading_ = false;
     if (stopped_) {
       return;
@@ -94,7 +125,7 @@ void Shipper::pump() {
       return;
     }
     BufferRecord& r = record.value();
-    if (r.seq <= sent_upto_) {  // sent meanwhile
+    if (r.seq <= sent_upto_ || !in_lane(r.seq)) {  // sent or released meanwhile
       pump();
       return;
     }
@@ -109,7 +140,7 @@ void Shipper::pump() {
 // impossible and waiting cannot help, so it is skipped, loudly: the receiver's next cumulative
 // ack then covers it, and everything behind it still ships.
 void Shipper::skip_corrupt(const Status& why) {
-  uint64_t seq = buffer_.seq_after(sent_upto_);
+  uint64_t seq = lane_seq_after(std::max(sent_upto_, released_upto_));
   if (seq == 0) {
     return;  // released meanwhile
   }
@@ -121,18 +152,6 @@ void Shipper::skip_corrupt(const Status& why) {
             log::kv("skipped_total", stats_.corrupt_batches_skipped));
   sent_upto_ = seq;
   pump();
-}
-
-void Shipper::release() {
-  uint64_t upto = std::min(acked_upto_, checkpointed_upto_);
-  if (upto <= released_upto_) {
-    return;
-  }
-  released_upto_ = upto;
-  buffer_.release(upto);
-  if (on_released_) {
-    on_released_();
-  }
 }
 
 }  // namespace assas::agent

@@ -1,21 +1,24 @@
 #pragma once
 
-// Moves batches from the disk buffer to one Output and releases them once acknowledged. It keeps a
-// single read position (the highest seq handed to the output in this session); on every
-// reconnect it starts again right after what the receiver says it already stored, so whatever
-// was in flight when a connection died is sent again, and the receiver's de-duplication makes the
-// resend harmless.
+// Moves batches from the disk buffer to one Output (one lane of a configured output) and tracks
+// what that receiver acknowledged. It keeps its own read position (the highest seq handed to the
+// output in this session); on every reconnect it starts again right after what the receiver says it
+// already stored, so whatever was in flight when a connection died is sent again, and the
+// receiver's de-duplication makes the resend harmless.
 //
-// Release rule: a batch leaves the buffer only when the receiver acknowledged it AND the checkpoint
-// file already covers it. The second half closes a crash window: without it, a batch could be
-// acknowledged and deleted before the checkpoint that moves past its lines was written, and a
-// restart would read those lines again under new sequence numbers.
+// Lanes: an output that load-balances over K receivers has K shippers; lane i sends the batches
+// whose seq % K == i, each as its own stream, so that every receiver sees increasing seqs and its
+// de-duplication (drop what is not above the highest stored seq) stays exact.
+//
+// It releases nothing itself: Delivery (agent/delivery.h) frees buffer space once every output has
+// acknowledged a batch and the checkpoint covers it, from each shipper's done_upto().
 //
 // Contract: loop thread only; buffer and output must outlive the shipper. stop() before
 // destroying it; after stop() it calls nothing.
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "agent/buffer/disk_buffer.h"
 #include "transport/output.h"
@@ -35,19 +38,26 @@ struct ShipperStats {
 
 class Shipper final : public transport::OutputListener {
  public:
-  Shipper(DiskBuffer& buffer, transport::Output& output);
+  Shipper(DiskBuffer& buffer, transport::Output& output, uint32_t lane = 0,
+          uint32_t lane_count = 1);
   Shipper(const Shipper&) = delete;
   Shipper& operator=(const Shipper&) = delete;
 
-  // Called after buffer space was freed (so the pipeline can retry a blocked batch).
-  void set_on_released(std::function<void()> callback);
+  // Called when done_upto() may have moved.
+  void set_on_progress(std::function<void()> callback);
   // A new batch is durable in the buffer.
   void on_durable(uint64_t seq);
-  // The checkpoint file now covers every batch up to seq.
-  void on_checkpointed(uint64_t seq);
+  // Batches up to seq left the buffer (every output is done with them, or they were dropped):
+  // never read them again.
+  void on_released(uint64_t seq);
+  // This output is cut loose up to seq (it stayed too far behind): treat it as done.
+  void skip_to(uint64_t seq);
+  // Every batch of this lane with seq <= done_upto() was acknowledged (or skipped).
+  uint64_t done_upto() const;
   void stop() { stopped_ = true; }
   bool connected() const { return connected_; }
   const ShipperStats& stats() const { return stats_; }
+  transport::Output& output() const { return output_; }
 
   // transport::OutputListener
   void on_connected(uint64_t stored_upto) override;
@@ -58,18 +68,22 @@ class Shipper final : public transport::OutputListener {
  private:
   void pump();
   void skip_corrupt(const Status& why);
-  void release();
+  bool in_lane(uint64_t seq) const { return seq % lane_count_ == lane_; }
+  // The first buffered seq of this lane after `after`, or 0.
+  uint64_t lane_seq_after(uint64_t after) const;
+  void progress();
 
   DiskBuffer& buffer_;
   transport::Output& output_;
-  std::function<void()> on_released_;
+  uint32_t lane_;
+  uint32_t lane_count_;
+  std::function<void()> on_progress_;
   bool connected_ = false;
   bool stopped_ = false;
   bool reading_ = false;
   uint64_t session_ = 0;     // incremented per connection, to ignore reads of a previous session
   uint64_t sent_upto_ = 0;   // highest seq handed to the output in this session
-  uint64_t acked_upto_ = 0;  // highest seq the receiver durably stored
-  uint64_t checkpointed_upto_ = 0;
+  uint64_t acked_upto_ = 0;  // highest seq the receiver durably stored (or skipped past)
   uint64_t released_upto_ = 0;
   ShipperStats stats_;
 };

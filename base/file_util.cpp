@@ -119,14 +119,14 @@ Status fsync_dir(const std::string& dir) {
   return Status::ok();
 }
 
-Status atomic_write_file(const std::string& path, std::string_view data) {
+Status atomic_write_file(const std::string& path, std::string_view data, bool durable) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return posix_status("create '" + tmp + "'", errno);
   }
   Status s = write_all(fd, data, tmp);
-  if (s.is_ok() && ::fsync(fd) != 0) {
+  if (s.is_ok() && durable && ::fsync(fd) != 0) {
     s = posix_status("fsync '" + tmp + "'", errno);
   }
   if (::close(fd) != 0 && s.is_ok()) {
@@ -139,7 +139,7 @@ Status atomic_write_file(const std::string& path, std::string_view data) {
     ::unlink(tmp.c_str());
     return s;
   }
-  return fsync_dir(dir_name(path));
+  return durable ? fsync_dir(dir_name(path)) : Status::ok();
 }
 
 std::string dir_name(const std::string& path) {

@@ -25,7 +25,9 @@ Status ensure_private_dir(const std::string& dir);
 // fsync of a directory, so that a create, rename or unlink inside it is durable.
 Status fsync_dir(const std::string& dir);
 // Replaces path with data atomically and durably: write path.tmp (0600), fsync, rename, fsync dir.
-Status atomic_write_file(const std::string& path, std::string_view data);
+// With durable false, no fsync: readers still never see a half-written file, but a crash may
+// leave the old one (for files that are rewritten often and matter only while running).
+Status atomic_write_file(const std::string& path, std::string_view data, bool durable = true);
 // The directory part of a path ("." when there is none).
 std::string dir_name(const std::string& path);
 

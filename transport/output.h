@@ -37,6 +37,20 @@ struct OutgoingBatch {
   std::shared_ptr<const std::string> payload;
 };
 
+// What an output reports for metrics (docs/metrics.md). Counters only grow.
+struct OutputStats {
+  bool connected = false;
+  uint64_t connects = 0;            // sessions that reached hello_ok
+  uint64_t connect_failures = 0;    // attempts that ended before hello_ok (each one a retry)
+  uint64_t disconnects = 0;         // sessions lost after hello_ok
+  uint64_t heartbeat_timeouts = 0;  // sessions dropped because the receiver went silent
+  uint64_t protocol_errors = 0;     // sessions dropped because the receiver broke the protocol
+  uint64_t failbacks = 0;           // sessions moved back to the preferred endpoint
+  uint64_t inflight_batches = 0;    // sent, not yet acknowledged
+  uint64_t inflight_bytes = 0;
+  uint64_t inflight_bytes_peak = 0;  // the most ever held unacknowledged
+};
+
 class OutputListener {
  public:
   virtual ~OutputListener() = default;
@@ -53,6 +67,7 @@ class Output {
   virtual Status start(OutputListener& listener) = 0;
   virtual bool can_send() const = 0;
   virtual void send(OutgoingBatch batch) = 0;
+  virtual OutputStats stats() const = 0;
   virtual void close(std::function<void()> on_closed) = 0;
 };
 

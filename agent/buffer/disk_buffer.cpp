@@ -1,9 +1,12 @@
 #include "agent/buffer/disk_buffer.h"
 
 #include <cerrno>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <utility>
+
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -20,6 +23,14 @@ namespace assas::agent {
 
 namespace fmt = segment_format;
 
+namespace {
+// When a recovered segment was last written: the age of its records, as well as it is known.
+int64_t file_mtime_seconds(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : std::time(nullptr);
+}
+}  // namespace
+
 struct DiskBuffer::Impl {
   enum class State { kOpen, kClosing, kFinishing, kClosed };
   struct Segment {
@@ -31,6 +42,8 @@ struct DiskBuffer::Impl {
     uint64_t segment_id = 0;
     uint64_t offset = 0;
     uint32_t length = 0;
+    uint32_t event_count = 0;
+    int64_t buffered_at_s = 0;  // wall clock; for recovered records, their segment's mtime
   };
   struct Pending {
     BufferRecord record;
@@ -76,6 +89,7 @@ struct DiskBuffer::Impl {
   uint64_t last_seq = 0;
   uint64_t durable_seq = 0;
   uint64_t released_upto = 0;
+  uint64_t indexed_events = 0;  // events in the index
 
   uv_idle_t idle{};
   std::deque<std::function<void()>> ready;  // completions that must not run inside the call
@@ -101,8 +115,10 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
   uint64_t id = 0;
   for (ScannedSegment& seg : scan->segments) {
     ++id;
+    int64_t written_s = file_mtime_seconds(seg.path);
     for (const ScannedRecord& r : seg.records) {
-      impl->index[r.seq] = {id, r.offset, r.length};
+      impl->index[r.seq] = {id, r.offset, r.length, r.event_count, written_s};
+      impl->indexed_events += r.event_count;
     }
     impl->disk_bytes += seg.file_bytes;
     impl->segments[id] = {std::move(seg.path), seg.file_bytes, seg.records.back().seq};
@@ -182,6 +198,42 @@ void DiskBuffer::release(uint64_t upto) {
   impl_->release(upto);
 }
 
+uint64_t DiskBuffer::buffered_events() const {
+  return impl_->indexed_events;
+}
+
+int64_t DiskBuffer::oldest_buffered_at() const {
+  return impl_->index.empty() ? 0 : impl_->index.begin()->second.buffered_at_s;
+}
+
+DiskBuffer::Span DiskBuffer::oldest_segment() const {
+  if (impl_->segments.size() < 2) {
+    return {};  // the newest segment is never deleted, so dropping from it frees nothing
+  }
+  return records_between(0, impl_->segments.begin()->second.max_seq);
+}
+
+DiskBuffer::Span DiskBuffer::records_between(uint64_t after, uint64_t upto) const {
+  Span span;
+  for (auto it = impl_->index.upper_bound(after); it != impl_->index.end() && it->first <= upto;
+       ++it) {
+    span.upto = it->first;
+    ++span.batches;
+    span.events += it->second.event_count;
+  }
+  return span;
+}
+
+uint64_t DiskBuffer::bytes_after(uint64_t seq) const {
+  uint64_t bytes = impl_->in_flight_bytes;
+  for (const auto& [id, segment] : impl_->segments) {
+    if (segment.max_seq > seq) {
+      bytes += segment.size_bytes;
+    }
+  }
+  return bytes;
+}
+
 void DiskBuffer::close(std::function<void()> on_closed) {
   impl_->close(std::move(on_closed));
 }
@@ -231,12 +283,15 @@ void DiskBuffer::Impl::on_written(InFlight& job) {
   // Update every count before any callback runs: a callback may append, read or release.
   std::vector<std::pair<DurableCallback, Status>> completions;
   Status failure;
+  int64_t now_s = std::time(nullptr);
   for (size_t i = 0; i < job.appends.size(); ++i) {
     const WriteBatch::Outcome& outcome = job.batch.outcomes[i];
     BufferRecord& record = job.batch.records[i];
     in_flight_bytes -= job.appends[i].bytes;
     if (outcome.status.is_ok()) {
-      index[record.seq] = {outcome.segment_id, outcome.offset, outcome.length};
+      index[record.seq] = {outcome.segment_id, outcome.offset, outcome.length, record.event_count,
+                           now_s};
+      indexed_events += record.event_count;
       segments[outcome.segment_id].max_seq = record.seq;
       durable_seq = record.seq;
       cache_put(record);
@@ -309,7 +364,11 @@ void DiskBuffer::Impl::release(uint64_t upto) {
     return;
   }
   released_upto = upto;
-  index.erase(index.begin(), index.upper_bound(upto));
+  auto end = index.upper_bound(upto);
+  for (auto it = index.begin(); it != end; ++it) {
+    indexed_events -= it->second.event_count;
+  }
+  index.erase(index.begin(), end);
   for (auto it = cache.begin(); it != cache.end() && it->first <= upto;) {
     cache_bytes -= it->second.payload ? it->second.payload->size() : 0;
     it = cache.erase(it);

@@ -93,6 +93,23 @@ class DiskBuffer {
   // Records with seq <= upto are no longer needed; deletes segments that hold only such records.
   void release(uint64_t upto);
 
+  // Events in the durable, unreleased records.
+  uint64_t buffered_events() const;
+  // When the oldest unreleased record was written (Unix seconds; 0 if there is none).
+  int64_t oldest_buffered_at() const;
+  // The unreleased records of the oldest segment file, which release(upto) would delete (when_full:
+  // drop_oldest). Empty (upto 0) while only the newest segment exists.
+  struct Span {
+    uint64_t upto = 0;
+    uint64_t batches = 0;
+    uint64_t events = 0;
+  };
+  Span oldest_segment() const;
+  // The unreleased records with after < seq <= upto.
+  Span records_between(uint64_t after, uint64_t upto) const;
+  // Bytes on disk of the segments holding records above seq, plus appends in flight.
+  uint64_t bytes_after(uint64_t seq) const;
+
   void close(std::function<void()> on_closed);
 
  private:

@@ -188,7 +188,8 @@ Result<uint64_t> scan_one(SegmentFile& file, const std::string& name, ScannedSeg
         note_problem(state, name, off, "record seq " + std::to_string(seq) + " is out of order",
                      frame->frame_bytes);
       } else {
-        seg.records.push_back({seq, off, static_cast<uint32_t>(frame->frame_bytes)});
+        seg.records.push_back(
+            {seq, off, static_cast<uint32_t>(frame->frame_bytes), record->event_count});
         state.last_seq = seq;
         for (auto& [source_id, position] : record->positions) {
           state.newest[source_id] = {seq, std::move(position)};

@@ -26,6 +26,7 @@ struct ScannedRecord {
   uint64_t seq = 0;
   uint64_t offset = 0;  // of the record header in its segment
   uint32_t length = 0;  // header + body
+  uint32_t event_count = 0;
 };
 
 struct ScannedSegment {

@@ -106,14 +106,12 @@ Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
   std::string fsync = "batch";
   ASSAS_RETURN_IF_ERROR(node.optional_choice("fsync", fsync, {"batch", "off"}));
   o.fsync = fsync == "batch";
+  std::string when_full = "block";
   ASSAS_RETURN_IF_ERROR(
-      node.optional_choice("when_full", buffer.when_full, {"block", "drop_newest", "drop_oldest"}));
-  if (buffer.when_full != "block") {
-    return node.get("when_full")
-        ->error("'" + buffer.when_full +
-                "' is not available in this version; only 'block' is (reading pauses until the "
-                "buffer has room, and nothing is lost)");
-  }
+      node.optional_choice("when_full", when_full, {"block", "drop_newest", "drop_oldest"}));
+  buffer.when_full = when_full == "drop_newest"   ? WhenFull::kDropNewest
+                     : when_full == "drop_oldest" ? WhenFull::kDropOldest
+                                                  : WhenFull::kBlock;
   return node.no_unknown_keys();
 }
 
@@ -135,8 +133,20 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   }
   out.name = out.type;
   ASSAS_RETURN_IF_ERROR(node.optional_string("name", out.name));
+  if (!is_safe_name(out.name, 64)) {
+    return node.get("name")->error(
+        "output names are 1 to 64 of A-Z a-z 0-9 _ . - (not starting "
+        "with '.'), as they label metrics and log lines");
+  }
   out.assas.name = out.name;
   transport::AssasOutputOptions& a = out.assas;
+  std::string mode = "failover";
+  ASSAS_RETURN_IF_ERROR(node.optional_choice("mode", mode, {"failover", "loadbalance"}));
+  out.loadbalance = mode == "loadbalance";
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_size("max_behind", out.max_behind_bytes, 1 << 20, 1ULL << 44));
+  ASSAS_RETURN_IF_ERROR(parse_millis(node, "failback_after", a.failback_after, milliseconds(0),
+                                     milliseconds(86400000)));
   ASSAS_RETURN_IF_ERROR(node.optional_string_list("endpoints", a.endpoints));
   if (a.endpoints.empty()) {
     return node.error("missing required key 'endpoints', e.g. [\"soc1.example.ma:6514\"]");
@@ -228,14 +238,36 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
   if (!output_nodes.is_ok()) {
     return output_nodes.status();
   }
-  if (output_nodes->size() != 1) {
-    return outputs->error(
-        "list exactly one output; several outputs (each with its own position "
-        "in the buffer) arrive with a later version");
+  if (output_nodes->empty()) {
+    return outputs->error("list at least one output (where to send)");
   }
-  OutputSpec output;
-  ASSAS_RETURN_IF_ERROR(parse_output(output_nodes->front(), output));
-  config.outputs.push_back(std::move(output));
+  for (const ConfigNode& node : *output_nodes) {
+    OutputSpec output;
+    ASSAS_RETURN_IF_ERROR(parse_output(node, output));
+    for (const OutputSpec& earlier : config.outputs) {
+      if (earlier.name == output.name) {
+        return node.error("two outputs are named '" + output.name +
+                          "'; give each a distinct name (it labels its metrics)");
+      }
+      for (const std::string& endpoint : output.assas.endpoints) {
+        if (std::find(earlier.assas.endpoints.begin(), earlier.assas.endpoints.end(), endpoint) !=
+            earlier.assas.endpoints.end()) {
+          return node.error("endpoint " + endpoint + " is also in output '" + earlier.name +
+                            "'; each output keeps its own stream at a receiver, so two outputs "
+                            "cannot share one");
+        }
+      }
+    }
+    config.outputs.push_back(std::move(output));
+  }
+  if (std::optional<ConfigNode> metrics = root->get("metrics")) {
+    ASSAS_RETURN_IF_ERROR(metrics->expect_map());
+    ASSAS_RETURN_IF_ERROR(metrics->optional_string("file", config.metrics.file));
+    ASSAS_RETURN_IF_ERROR(parse_millis(*metrics, "interval", config.metrics.interval,
+                                       std::chrono::milliseconds(100),
+                                       std::chrono::milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(metrics->no_unknown_keys());
+  }
   ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
   return config;
 }

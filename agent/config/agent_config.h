@@ -11,6 +11,7 @@
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/pipeline/batcher.h"
+#include "agent/pipeline/pipeline.h"
 #include "base/config_node.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -41,12 +42,19 @@ struct PipelineConfig {
 
 struct BufferConfig {
   DiskBufferOptions options;  // dir is set from data_dir by the agent
-  std::string when_full = "block";
+  WhenFull when_full = WhenFull::kBlock;
+};
+
+struct MetricsConfig {
+  std::string file;  // empty: <data_dir>/metrics.prom
+  std::chrono::milliseconds interval{10000};
 };
 
 struct OutputSpec {
   std::string type;
   std::string name;
+  bool loadbalance = false;       // mode: loadbalance (one lane per endpoint)
+  uint64_t max_behind_bytes = 0;  // 0: never cut loose
   transport::AssasOutputOptions assas;
   // The nodes of the certificate and key paths, so that --check points at the right line.
   std::vector<std::pair<ConfigNode, bool /*is_private_key*/>> file_nodes;
@@ -58,6 +66,7 @@ struct AgentConfig {
   std::vector<CollectorSpec> collectors;
   PipelineConfig pipeline;
   BufferConfig buffer;
+  MetricsConfig metrics;
   std::vector<OutputSpec> outputs;
 };
 

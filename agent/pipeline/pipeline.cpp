@@ -150,15 +150,26 @@ void Pipeline::cut_batch() {
   update_pauses();
 }
 
+void Pipeline::set_drop_oldest(std::function<DiskBuffer::Span()> drop_oldest) {
+  drop_oldest_ = std::move(drop_oldest);
+}
+
 void Pipeline::submit_next() {
+  while (!appending_ && !waiting_.empty()) {
+    const BufferRecord& front = waiting_.front().record;
+    if (buffer_.has_room(front.payload->size() + record_overhead(front))) {
+      break;
+    }
+    if (!drop_for_room()) {
+      update_pauses();
+      return;
+    }
+  }
   if (appending_ || waiting_.empty()) {
     return;
   }
+  end_dropping();
   const BufferRecord& record = waiting_.front().record;
-  if (!buffer_.has_room(record.payload->size() + record_overhead(record))) {
-    update_pauses();
-    return;
-  }
   appending_ = true;
   uint64_t seq = record.seq;
   buffer_.append(record, [this, seq](const Status& status) { on_durable(seq, status); });
@@ -206,12 +217,74 @@ void Pipeline::on_durable(uint64_t seq, const Status& status) {
   maybe_finish_shutdown();
 }
 
+bool Pipeline::drop_for_room() {
+  if (options_.when_full == WhenFull::kDropNewest) {
+    drop_newest();
+    return true;
+  }
+  if (options_.when_full != WhenFull::kDropOldest || !drop_oldest_) {
+    return false;
+  }
+  making_room_ = true;  // the release calls on_buffer_space(); this loop goes on by itself
+  DiskBuffer::Span span = drop_oldest_();
+  making_room_ = false;
+  if (span.batches == 0) {
+    return false;  // only the newest segment is left: wait as with block
+  }
+  stats_.dropped_oldest_batches += span.batches;
+  stats_.dropped_oldest_events += span.events;
+  spell_dropped_events_ += span.events;
+  if (!dropping_) {
+    dropping_ = true;
+    ASSAS_LOG(kError, "disk buffer is full; dropping the oldest batches (when_full: drop_oldest)",
+              log::kv("upto_seq", span.upto), log::kv("events", span.events));
+  }
+  return true;
+}
+
+// The lines of a dropped batch are gone by policy: they count as done, so that the checkpoint moves
+// past them and the collectors go on as if the batch had been stored.
+void Pipeline::drop_newest() {
+  Compressed dropped = std::move(waiting_.front());
+  waiting_.pop_front();
+  --in_flight_;
+  ++stats_.dropped_newest_batches;
+  stats_.dropped_newest_events += dropped.record.event_count;
+  spell_dropped_events_ += dropped.record.event_count;
+  if (!dropping_) {
+    dropping_ = true;
+    ASSAS_LOG(kError, "disk buffer is full; dropping new batches (when_full: drop_newest)",
+              log::kv("seq", dropped.record.seq), log::kv("events", dropped.record.event_count));
+  }
+  store_.update(dropped.record.seq, dropped.record.positions);
+  for (Collector* collector : collectors_) {
+    for (const auto& [source_id, position] : dropped.record.positions) {
+      collector->on_durable(source_id, position);
+    }
+  }
+  maybe_finish_shutdown();
+}
+
+void Pipeline::end_dropping() {
+  if (!dropping_) {
+    return;
+  }
+  dropping_ = false;
+  ASSAS_LOG(kWarn, "disk buffer has room again; stopped dropping",
+            log::kv("events_dropped", spell_dropped_events_),
+            log::kv("dropped_total", stats_.dropped_newest_events + stats_.dropped_oldest_events));
+  spell_dropped_events_ = 0;
+}
+
 void Pipeline::on_retry_timer(uv_timer_t* timer) noexcept {
   auto* self = static_cast<Pipeline*>(timer->data);
   self->submit_next();
 }
 
 void Pipeline::on_buffer_space() {
+  if (making_room_) {
+    return;
+  }
   submit_next();
   update_pauses();
 }
@@ -219,7 +292,7 @@ void Pipeline::on_buffer_space() {
 void Pipeline::update_pauses() {
   set_paused(PauseReason::kPipelineBusy, in_flight_ > options_.max_pending_batches);
   bool no_room = false;
-  if (!waiting_.empty() && !appending_) {
+  if (!waiting_.empty() && !appending_ && options_.when_full != WhenFull::kDropNewest) {
     const BufferRecord& front = waiting_.front().record;
     no_room = !buffer_.has_room(front.payload->size() + record_overhead(front));
   }
@@ -234,6 +307,7 @@ void Pipeline::set_paused(PauseReason reason, bool paused) {
   }
   current = paused;
   if (reason == PauseReason::kBufferFull) {
+    stats_.reading_paused_full = paused;
     ASSAS_LOG(
         kInfo,
         paused ? "disk buffer is full; reading paused" : "disk buffer has room; reading resumed",

@@ -11,6 +11,10 @@
 // - kBufferFull while the next batch does not fit in the disk buffer (when_full: block), or the
 //   disk refused a write (ENOSPC, EIO): the batch is kept in memory and retried, nothing is lost,
 //   and reading resumes exactly where it stopped once the shipper frees space.
+// - when_full: drop_newest drops the batch that does not fit (its lines count as read: the
+//   checkpoint moves past them); drop_oldest drops the oldest segment's batches, sent or not, to
+//   make room (and pauses like block when only one segment is left). Every dropped batch and
+//   event is counted and the start and end of each dropping spell is logged.
 // Sequence numbers are assigned when a batch is cut, in order, and batches reach the buffer in that
 // order (the Worker is FIFO, and a batch that waits for room holds back the ones after it).
 //
@@ -38,6 +42,8 @@
 
 namespace assas::agent {
 
+enum class WhenFull { kBlock, kDropNewest, kDropOldest };
+
 struct PipelineOptions {
   BatchLimits limits;
   transport::Codec codec = transport::Codec::kZstd;
@@ -46,6 +52,7 @@ struct PipelineOptions {
   uint64_t first_seq = 1;          // the seq of the first batch this run cuts
   size_t max_pending_batches = 4;  // batches compressing or being written before kPipelineBusy
   std::chrono::milliseconds retry_delay{1000};  // after a failed buffer write
+  WhenFull when_full = WhenFull::kBlock;
 };
 
 struct PipelineStats {
@@ -54,6 +61,11 @@ struct PipelineStats {
   uint64_t bytes_raw = 0;
   uint64_t bytes_compressed = 0;
   uint64_t buffer_write_errors = 0;
+  uint64_t dropped_newest_batches = 0;  // when_full: drop_newest
+  uint64_t dropped_newest_events = 0;
+  uint64_t dropped_oldest_batches = 0;  // when_full: drop_oldest
+  uint64_t dropped_oldest_events = 0;
+  bool reading_paused_full = false;  // kBufferFull is in force
 };
 
 class Pipeline final : public EventSink {
@@ -70,6 +82,9 @@ class Pipeline final : public EventSink {
   void set_on_durable(std::function<void(uint64_t seq)> callback);
   // The shipper freed buffer space: retry a batch waiting for room.
   void on_buffer_space();
+  // when_full: drop_oldest: frees the oldest segment and says what it dropped (nothing if it
+  // could not).
+  void set_drop_oldest(std::function<DiskBuffer::Span()> drop_oldest);
 
   // EventSink
   bool push(const StreamPtr& stream, const Event& event) override;
@@ -96,6 +111,10 @@ class Pipeline final : public EventSink {
   void arm_timer();
   void cut_batch();
   void submit_next();
+  // when_full: drop_*: makes room or drops the front batch; false if the batch must wait.
+  bool drop_for_room();
+  void drop_newest();
+  void end_dropping();
   void on_durable(uint64_t seq, const Status& status);
   void update_pauses();
   void set_paused(PauseReason reason, bool paused);
@@ -110,6 +129,10 @@ class Pipeline final : public EventSink {
   transport::Compressor compressor_;  // used only inside Worker jobs
   std::vector<Collector*> collectors_;
   std::function<void(uint64_t)> on_durable_;
+  std::function<DiskBuffer::Span()> drop_oldest_;
+  bool dropping_ = false;     // in a spell of when_full drops
+  bool making_room_ = false;  // inside drop_oldest_()
+  uint64_t spell_dropped_events_ = 0;
   uv_timer_t timer_{};
   uv_timer_t retry_timer_{};
   bool timer_armed_ = false;

@@ -1,11 +1,12 @@
 #pragma once
 
-// One agent and one receiver, as real processes on 127.0.0.1, with certificates made at test time
-// (scripts/make-demo-pki.sh, openssl) in a fresh temporary directory. Every process is started and
-// stopped by its PID through ProcessGuard; every wait is bounded.
+// One agent and one or more receivers, as real processes on 127.0.0.1, with certificates made at
+// test time (scripts/make-demo-pki.sh, openssl) in a fresh temporary directory. Every process is
+// started and stopped by its PID through ProcessGuard; every wait is bounded.
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,35 +29,56 @@ class Deployment {
   const std::string& root() const { return dir_.path(); }
   std::string logs_dir() const { return dir_.file("logs"); }
 
-  // Starts assas-ingest on a free port and waits until it listens; started again, it listens on the
-  // same port.
-  void start_ingest();
+  // Starts receiver i (assas-ingest; receiver i exists once started) on a free port and waits
+  // until it listens; started again, it listens on the same port. Each receiver has its own config,
+  // data directory and log.
+  void start_ingest(size_t i = 0);
   // Writes the agent config (extra_yaml is appended to the collector entry) and starts the agent.
   void start_agent(const std::string& pipeline_yaml = "");
   // The body of the one file collector (named "logs") in the agent config, replacing the default:
   // paths [<logs_dir>/*.log], start_at beginning, stat_interval 100ms, rescan_interval 200ms.
   void set_collector(std::string yaml) { collector_yaml_ = std::move(yaml); }
+  // The whole `outputs:` section of the agent config, replacing the default (one assas output
+  // sending to receiver 0). Use endpoint(i) and output_tls_yaml() to write it.
+  void set_outputs(std::string yaml) { outputs_yaml_ = std::move(yaml); }
+  // "127.0.0.1:<port>" of receiver i (a placeholder port before it first started).
+  std::string endpoint(size_t i = 0) const;
+  // The `tls:` block of an output entry (at the indentation of an entry's keys).
+  std::string output_tls_yaml() const;
   // Writes the agent config and returns its path; before start_ingest() the endpoint is a
   // placeholder port (enough for --check).
   std::string write_agent_config(const std::string& pipeline_yaml = "");
-  std::string ingest_config() const { return dir_.file("ingest.yaml"); }
+  std::string ingest_config(size_t i = 0) const;
   ProcessGuard& agent() { return agent_; }
-  ProcessGuard& ingest() { return ingest_; }
+  ProcessGuard& ingest(size_t i = 0) { return receiver(i).process; }
 
-  // Every complete JSON line stored for the agent so far, parsed.
+  // Every complete JSON line stored for the agent so far by every receiver, parsed.
   std::vector<ReceivedEvent> received() const;
+  // The same, of receiver i only.
+  std::vector<ReceivedEvent> received_by(size_t i) const;
   // Waits until at least n events are stored; false at the deadline.
   bool wait_for_events(size_t n, std::chrono::seconds deadline) const;
   std::string agent_log() const;
+  // A value from the agent's metrics file (<data_dir>/metrics.prom, Prometheus text format), by its
+  // name with labels as written, e.g. `assas_output_connected{output="soc"}`; -1 if not there.
+  double metric(const std::string& name) const;
   std::string agent_data_dir() const { return dir_.file("agent-data"); }
-  std::string ingest_log() const;
+  std::string ingest_log(size_t i = 0) const;
 
  private:
+  struct Receiver {
+    int port = 0;
+    ProcessGuard process;
+  };
+  Receiver& receiver(size_t i);
+  std::string receiver_file(size_t i, const std::string& what) const;
+  void write_ingest_config(size_t i);
+
   TempDir dir_;
   std::string agent_id_;
   std::string collector_yaml_;
-  int port_ = 0;
-  ProcessGuard ingest_;
+  std::string outputs_yaml_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
   ProcessGuard agent_;
 };
 

@@ -29,11 +29,13 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
         endpoints_(std::move(endpoints)),
         tls_(std::move(tls)),
         backoff_(options_.backoff_min, options_.backoff_max, [this] { return random_(); }),
-        random_(std::random_device{}()) {
-    ASSAS_CHECK(uv_timer_init(loop_, &retry_timer_) == 0, "timer init cannot fail");
-    ASSAS_CHECK(uv_timer_init(loop_, &heartbeat_timer_) == 0, "timer init cannot fail");
-    retry_timer_.data = this;
-    heartbeat_timer_.data = this;
+        random_(std::random_device{}()),
+        preferred_(options_.first_endpoint % endpoints_.size()),
+        endpoint_index_(preferred_) {
+    for (uv_timer_t* timer : {&retry_timer_, &heartbeat_timer_, &failback_timer_}) {
+      ASSAS_CHECK(uv_timer_init(loop_, timer) == 0, "timer init cannot fail");
+      timer->data = this;
+    }
   }
 
   ~AssasOutput() override {
@@ -49,7 +51,7 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
   }
 
   bool can_send() const override {
-    if (state_ != State::kReady) {
+    if (state_ != State::kReady || draining_) {
       return false;
     }
     if (inflight_.empty()) {
@@ -70,8 +72,17 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     connection_->send_plaintext(*batch.payload);
     inflight_.push_back(Inflight{batch.seq, batch.payload->size()});
     inflight_bytes_ += batch.payload->size();
+    stats_.inflight_bytes_peak = std::max(stats_.inflight_bytes_peak, inflight_bytes_);
     highest_sent_ = std::max(highest_sent_, batch.seq);
     last_sent_ms_ = uv_now(loop_);
+  }
+
+  OutputStats stats() const override {
+    OutputStats s = stats_;
+    s.connected = state_ == State::kReady;
+    s.inflight_batches = inflight_.size();
+    s.inflight_bytes = inflight_bytes_;
+    return s;
   }
 
   void close(std::function<void()> on_closed) override {
@@ -85,10 +96,10 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     if (connection_ != nullptr) {
       connection_->close(Status::ok());
     }
-    uv_timer_stop(&retry_timer_);
-    uv_timer_stop(&heartbeat_timer_);
-    closer_.close(&retry_timer_);
-    closer_.close(&heartbeat_timer_);
+    for (uv_timer_t* timer : {&retry_timer_, &heartbeat_timer_, &failback_timer_}) {
+      uv_timer_stop(timer);
+      closer_.close(timer);
+    }
     closer_.when_closed([](void* self) { static_cast<AssasOutput*>(self)->maybe_closed(); }, this);
   }
 
@@ -158,6 +169,8 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
       return;
     }
     state_ = State::kReady;
+    draining_ = false;
+    ++stats_.connects;
     connection_->connected();
     window_batches_ = std::max<uint32_t>(ok.window_batches, 1);
     window_bytes_ = std::max<uint64_t>(ok.window_bytes, 1);
@@ -173,6 +186,11 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", options_.name),
               log::kv("endpoint", endpoints_[endpoint_index_].to_string()),
               log::kv("window_batches", window_batches_));
+    if (endpoint_index_ != preferred_ && options_.failback_after.count() > 0) {
+      rc = uv_timer_start(&failback_timer_, &AssasOutput::on_failback_due,
+                          static_cast<uint64_t>(options_.failback_after.count()), 0);
+      ASSAS_CHECK(rc == 0, "timer start cannot fail");
+    }
     listener_->on_connected(ok.stored_upto);
   }
 
@@ -195,9 +213,43 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     window_batches_ = std::max<uint32_t>(ack.window_batches, 1);
     window_bytes_ = std::max<uint64_t>(ack.window_bytes, 1);
     listener_->on_acked(ack.stored_upto);
+    if (draining_ && inflight_.empty()) {
+      fail_back();
+      return;
+    }
     if (!could_send && can_send()) {
       listener_->on_writable();
     }
+  }
+
+  static void on_failback_due(uv_timer_t* timer) noexcept {
+    auto* self = static_cast<AssasOutput*>(timer->data);
+    if (self->state_ != State::kReady) {
+      return;
+    }
+    ASSAS_LOG(kInfo, "trying the preferred receiver again; finishing the batches in flight first",
+              log::kv("output", self->options_.name),
+              log::kv("preferred", self->endpoints_[self->preferred_].to_string()),
+              log::kv("inflight_batches", static_cast<uint64_t>(self->inflight_.size())));
+    self->draining_ = true;
+    if (self->inflight_.empty()) {
+      self->fail_back();
+    }
+  }
+
+  // Every batch sent here is acknowledged: closing now leaves nothing for this receiver to finish,
+  // so the preferred one takes over from the next batch without a duplicate.
+  void fail_back() {
+    ++stats_.failbacks;
+    uv_timer_stop(&heartbeat_timer_);
+    connection_->close(Status::ok());
+    connection_ = nullptr;
+    state_ = State::kWaiting;
+    draining_ = false;
+    listener_->on_disconnected(unavailable("moving back to the preferred receiver"));
+    endpoint_index_ = preferred_;
+    int rc = uv_timer_start(&retry_timer_, &AssasOutput::on_retry, 0, 0);
+    ASSAS_CHECK(rc == 0, "timer start cannot fail");
   }
 
   static void on_heartbeat(uv_timer_t* timer) noexcept {
@@ -208,6 +260,7 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     uint64_t now = uv_now(self->loop_);
     if (now - self->last_frame_ms_ >=
         static_cast<uint64_t>(self->options_.heartbeat_timeout.count())) {
+      ++self->stats_.heartbeat_timeouts;
       self->fail(unavailable("no frame from the receiver for " +
                              std::to_string(now - self->last_frame_ms_) +
                              " ms; peer presumed dead"));
@@ -227,7 +280,13 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
       return;
     }
     bool was_ready = state_ == State::kReady;
+    ++(was_ready ? stats_.disconnects : stats_.connect_failures);
+    if (why.code() == StatusCode::kCorruption || why.code() == StatusCode::kInvalidArgument) {
+      ++stats_.protocol_errors;
+    }
+    draining_ = false;
     uv_timer_stop(&heartbeat_timer_);
+    uv_timer_stop(&failback_timer_);
     if (connection_ != nullptr) {
       connection_->close(why);
       connection_ = nullptr;
@@ -244,7 +303,7 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     }
     // Failover: the next endpoint at once; after a whole round, back off.
     endpoint_index_ = (endpoint_index_ + 1) % endpoints_.size();
-    milliseconds delay = endpoint_index_ == 0 ? backoff_.next() : milliseconds(0);
+    milliseconds delay = endpoint_index_ == preferred_ ? backoff_.next() : milliseconds(0);
     int rc = uv_timer_start(&retry_timer_, &AssasOutput::on_retry,
                             static_cast<uint64_t>(delay.count()), 0);
     ASSAS_CHECK(rc == 0, "timer start cannot fail");
@@ -270,9 +329,11 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
   std::shared_ptr<TlsContext> tls_;
   Backoff backoff_;
   std::mt19937_64 random_;
+  size_t preferred_;
+  size_t endpoint_index_;
   OutputListener* listener_ = nullptr;
   State state_ = State::kWaiting;
-  size_t endpoint_index_ = 0;
+  bool draining_ = false;                   // failback waits for the batches in flight
   ClientConnection* connection_ = nullptr;  // owned by itself until on_connection_closed
   int live_connections_ = 0;
   std::deque<Inflight> inflight_;
@@ -284,6 +345,8 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
   uint64_t last_sent_ms_ = 0;
   uv_timer_t retry_timer_{};
   uv_timer_t heartbeat_timer_{};
+  uv_timer_t failback_timer_{};
+  OutputStats stats_;
   HandleCloser closer_;
   std::function<void()> on_closed_;
   bool closed_ = false;

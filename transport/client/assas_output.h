@@ -4,8 +4,13 @@
 // authentication, on the libuv loop (uv_tcp + TlsSession; no blocking call anywhere).
 //
 // Behaviour (docs/protocol.md):
-// - Connects to endpoints in order (failover); on failure or disconnect reconnects with exponential
-//   backoff and full jitter between backoff_min and backoff_max.
+// - Connects to endpoints in order from first_endpoint (failover); on failure or disconnect moves
+//   to the next one at once, and after a whole round waits with exponential backoff and full
+//   jitter between backoff_min and backoff_max.
+// - Failback: connected to another endpoint than the preferred one (first_endpoint) for
+//   failback_after, it stops sending, waits for the acknowledgements of what is in flight (so
+//   that no batch is left half-delivered at one receiver), closes, and tries the preferred one
+//   again; if that still fails, failover takes it on to the next.
 // - After the TLS handshake sends Hello {agent_id, host, stream_id}; on HelloOk reports
 //   on_connected(stored_upto) and adopts the receiver's window (credits).
 // - can_send() is true while unacknowledged batches and bytes are below the window and below the
@@ -45,6 +50,8 @@ struct AssasOutputOptions {
   std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds heartbeat_interval{10000};
   std::chrono::milliseconds heartbeat_timeout{30000};
+  size_t first_endpoint = 0;                        // the preferred endpoint (index)
+  std::chrono::milliseconds failback_after{60000};  // 0: stay where the last failover went
 };
 
 // Validates the options and loads the TLS material (so that --check catches a bad certificate).
