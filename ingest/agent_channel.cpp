@@ -4,20 +4,35 @@
 
 namespace assas::ingest {
 
-// One trip to the pool: open the store if needed, write the batches, read the stored seq. The
-// job owns its batches; the channel is only read by work() for the store, which no other
-// thread touches while the job runs (one job at a time).
+// One trip to the pool: open the store if needed, write the batches of each stream, read what each
+// stream has stored. The job owns its batches; the channel is only read by work() for the store,
+// which no other thread touches while the job runs (one job at a time).
 struct AgentChannel::Job {
+  struct Group {  // one stream's batches (possibly none) and hello
+    uint64_t stream_id = 0;
+    uint64_t session_serial = 0;  // of the stream's session when the job was made
+    bool answer_hello = false;
+    std::vector<ReceivedBatch> batches;
+    // Results, written by work(), read by after_work().
+    Status status;
+    uint64_t stored_upto = 0;
+  };
   uv_work_t req{};
   AgentChannel* channel = nullptr;
-  uint64_t session_serial = 0;  // the session whose batches and hello these are
-  uint64_t stream_id = 0;
-  bool answer_hello = false;
-  std::vector<ReceivedBatch> batches;
+  std::vector<Group> groups;
+  uint64_t batches = 0;
   uint64_t bytes = 0;
-  // Results, written by work(), read by after_work().
-  Status status;
-  uint64_t stored_upto = 0;
+
+  Group& group_of(uint64_t stream_id) {
+    for (Group& g : groups) {
+      if (g.stream_id == stream_id) {
+        return g;
+      }
+    }
+    Group& g = groups.emplace_back();
+    g.stream_id = stream_id;
+    return g;
+  }
 };
 
 AgentChannel::AgentChannel(uv_loop_t* loop, std::string data_dir, std::string identity,
@@ -34,14 +49,14 @@ AgentChannel::~AgentChannel() {
 }
 
 void AgentChannel::attach(Listener* listener, uint64_t stream_id) {
-  Listener* previous = listener_;
-  listener_ = listener;
-  ++session_serial_;
-  stream_id_ = stream_id;
+  Session& session = sessions_[stream_id];
+  Listener* previous = session.listener;
+  session.listener = listener;
+  session.serial = ++last_serial_;
   // Batches of a replaced session stay queued: they were received whole and are written (the
   // store drops what it already has), and the new session's hello answer comes after them, so
   // that every ack it gets is for a seq it sent or was told about.
-  hello_requested_ = true;
+  hello_streams_.insert(stream_id);
   if (previous != nullptr && previous != listener) {
     previous->on_replaced();
   }
@@ -49,38 +64,47 @@ void AgentChannel::attach(Listener* listener, uint64_t stream_id) {
 }
 
 void AgentChannel::detach(Listener* listener) {
-  if (listener_ == listener) {
-    listener_ = nullptr;
-    ++session_serial_;
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->second.listener == listener) {
+      sessions_.erase(it);
+      return;
+    }
   }
 }
 
-void AgentChannel::enqueue(ReceivedBatch batch) {
+void AgentChannel::enqueue(uint64_t stream_id, ReceivedBatch batch) {
   queued_bytes_ += batch.payload.size();
-  queued_.push_back(std::move(batch));
+  queued_.push_back(Queued{stream_id, std::move(batch)});
   run_next();
 }
 
 void AgentChannel::run_next() {
-  if (running_ || (queued_.empty() && !hello_requested_)) {
+  if (running_ || (queued_.empty() && hello_streams_.empty())) {
     return;
   }
   auto job = std::make_unique<Job>();
   job->req.data = job.get();
   job->channel = this;
-  job->session_serial = session_serial_;
-  job->stream_id = stream_id_;
-  job->answer_hello = hello_requested_;
-  hello_requested_ = false;
-  job->batches.reserve(queued_.size());
+  // Batches first, in arrival order within each stream, then the hellos: an answer reflects every
+  // batch queued before it.
   while (!queued_.empty()) {
-    job->batches.push_back(std::move(queued_.front()));
+    Job::Group& group = job->group_of(queued_.front().stream_id);
+    group.batches.push_back(std::move(queued_.front().batch));
     queued_.pop_front();
+    ++job->batches;
+  }
+  for (uint64_t stream_id : hello_streams_) {
+    job->group_of(stream_id).answer_hello = true;
+  }
+  hello_streams_.clear();
+  for (Job::Group& group : job->groups) {
+    auto session = sessions_.find(group.stream_id);
+    group.session_serial = session == sessions_.end() ? 0 : session->second.serial;
   }
   job->bytes = queued_bytes_;
   queued_bytes_ = 0;
   running_ = true;
-  running_batches_ = job->batches.size();
+  running_batches_ = job->batches;
   running_bytes_ = job->bytes;
   int rc = uv_queue_work(loop_, &job->req, &AgentChannel::work, &AgentChannel::after_work);
   ASSAS_CHECK(rc == 0, "uv_queue_work cannot fail with a work callback set");
@@ -90,24 +114,26 @@ void AgentChannel::run_next() {
 void AgentChannel::work(uv_work_t* req) noexcept {
   auto* job = static_cast<Job*>(req->data);
   AgentChannel* self = job->channel;
-  if (self->store_ == nullptr) {
-    Result<std::unique_ptr<AgentStore>> store =
-        AgentStore::open(self->data_dir_, self->identity_, self->limits_);
-    if (!store.is_ok()) {
-      job->status = store.status();
-      return;
+  for (Job::Group& group : job->groups) {
+    if (self->store_ == nullptr) {
+      Result<std::unique_ptr<AgentStore>> store =
+          AgentStore::open(self->data_dir_, self->identity_, self->limits_);
+      if (!store.is_ok()) {
+        group.status = store.status();
+        continue;
+      }
+      self->store_ = std::move(store).value();
     }
-    self->store_ = std::move(store).value();
-  }
-  if (!job->batches.empty()) {
-    Result<WriteOutcome> outcome = self->store_->write(job->stream_id, job->batches);
-    job->status = outcome.status();
-  }
-  job->stored_upto = self->store_->stored_upto(job->stream_id);
-  if (!job->status.is_ok() && job->status.code() != StatusCode::kCorruption) {
-    // The disk failed us: the next job opens the store afresh, which cuts the files back to
-    // what the state file committed.
-    self->store_.reset();
+    if (!group.batches.empty()) {
+      Result<WriteOutcome> outcome = self->store_->write(group.stream_id, group.batches);
+      group.status = outcome.status();
+    }
+    group.stored_upto = self->store_->stored_upto(group.stream_id);
+    if (!group.status.is_ok() && group.status.code() != StatusCode::kCorruption) {
+      // The disk failed us: the next store use opens it afresh, which cuts the files back to
+      // what the state file committed.
+      self->store_.reset();
+    }
   }
 }
 
@@ -121,30 +147,45 @@ void AgentChannel::finish(Job& job) {
   running_ = false;
   running_batches_ = 0;
   running_bytes_ = 0;
-  const bool current = listener_ != nullptr && job.session_serial == session_serial_;
-  if (!job.status.is_ok()) {
-    ASSAS_LOG(kError, "cannot store batches from agent", log::kv("agent", identity_),
-              log::kv("error", job.status.to_string()));
-    // Batches queued behind the failed one must not be stored past the gap it leaves, or the
-    // cumulative ack would cover it: the agent sends them again after the stored_upto it is
-    // told. (They all belong to the failed job's session: a newer session sends nothing before
-    // its hello answer, which is queued behind them.)
-    queued_.clear();
-    queued_bytes_ = 0;
-    if (current) {
-      Listener* listener = listener_;
-      if (!job.batches.empty()) {
-        listener->on_stored(job.stored_upto);  // what did get stored is acknowledged
+  for (Job::Group& group : job.groups) {
+    auto session = sessions_.find(group.stream_id);
+    const bool current =
+        session != sessions_.end() && session->second.serial == group.session_serial;
+    Listener* listener = current ? session->second.listener : nullptr;
+    if (!group.status.is_ok()) {
+      ASSAS_LOG(kError, "cannot store batches from agent", log::kv("agent", identity_),
+                log::kv("stream", group.stream_id), log::kv("error", group.status.to_string()));
+      // Batches of this stream queued behind the failed one must not be stored past the gap it
+      // leaves, or the cumulative ack would cover it: the agent sends them again after the
+      // stored_upto it is told. (They all belong to this stream's session: a newer session sends
+      // nothing before its hello answer, which is queued behind them.)
+      for (auto it = queued_.begin(); it != queued_.end();) {
+        if (it->stream_id == group.stream_id) {
+          queued_bytes_ -= it->batch.payload.size();
+          it = queued_.erase(it);
+        } else {
+          ++it;
+        }
       }
-      listener->on_store_failed(job.status);
+      if (listener != nullptr) {
+        if (!group.batches.empty()) {
+          listener->on_stored(group.stored_upto);  // what did get stored is acknowledged
+        }
+        listener->on_store_failed(group.status);
+      }
+      continue;
     }
-  } else if (current) {
-    Listener* listener = listener_;
-    if (job.answer_hello) {
-      listener->on_hello_answer(job.stored_upto);
+    if (listener == nullptr) {
+      continue;
     }
-    if (!job.batches.empty() && listener_ == listener) {
-      listener->on_stored(job.stored_upto);
+    if (group.answer_hello) {
+      listener->on_hello_answer(group.stored_upto);
+    }
+    // The answer may have closed the session (a failed send): look it up again.
+    session = sessions_.find(group.stream_id);
+    if (!group.batches.empty() && session != sessions_.end() &&
+        session->second.listener == listener) {
+      listener->on_stored(group.stored_upto);
     }
   }
   run_next();

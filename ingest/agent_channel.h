@@ -6,10 +6,12 @@
 // written together by the next job (group commit: one write, one fdatasync, one state commit,
 // one ack).
 //
-// At most one session (connection) is attached; a new connection of the same identity replaces
-// the old one, which is told so and closes. Sessions are told apart by a serial number, never by
-// address, so a job finishing for a session that is gone cannot be mistaken for a new session
-// that happens to live at the same address.
+// At most one session (connection) per stream is attached; a new connection of the same identity
+// and stream replaces the old one, which is told so and closes. Sessions of other streams of the
+// same identity (the lanes of a load-balancing agent, one of which failed over here) share the
+// store and coexist. Sessions are told apart by a serial number, never by address, so a job
+// finishing for a session that is gone cannot be mistaken for a new session that happens to live
+// at the same address.
 //
 // Loop thread only. The channel must outlive its jobs: IngestService keeps every channel until
 // the loop ends and waits for idle() before stopping.
@@ -17,7 +19,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,22 +54,30 @@ class AgentChannel {
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
 
-  // Makes listener the session for this identity from now on, for stream_id, and queues its hello
-  // answer behind the jobs already queued (so the answer reflects them). The previous session, if
-  // any, gets on_replaced() and hears nothing else.
+  // Makes listener the session for stream_id of this identity from now on, and queues its hello
+  // answer behind the batches already queued (so the answer reflects them). The previous session
+  // of that stream, if any, gets on_replaced() and hears nothing else.
   void attach(Listener* listener, uint64_t stream_id);
   // The session is gone; nothing more is said to it. Its queued batches are still written.
   void detach(Listener* listener);
-  void enqueue(ReceivedBatch batch);
+  void enqueue(uint64_t stream_id, ReceivedBatch batch);
 
   // Batches (and their payload bytes) queued or being written.
   size_t pending_batches() const { return queued_.size() + running_batches_; }
   uint64_t pending_bytes() const { return queued_bytes_ + running_bytes_; }
-  bool idle() const { return !running_ && queued_.empty() && !hello_requested_; }
+  bool idle() const { return !running_ && queued_.empty() && hello_streams_.empty(); }
   const std::string& identity() const { return identity_; }
 
  private:
   struct Job;
+  struct Session {
+    Listener* listener = nullptr;
+    uint64_t serial = 0;
+  };
+  struct Queued {
+    uint64_t stream_id = 0;
+    ReceivedBatch batch;
+  };
   void run_next();
   static void work(uv_work_t* req) noexcept;
   static void after_work(uv_work_t* req, int status) noexcept;
@@ -76,13 +88,12 @@ class AgentChannel {
   std::string identity_;
   StoreLimits limits_;
   std::function<void()> on_idle_;
-  std::unique_ptr<AgentStore> store_;  // opened by the first job; touched only inside jobs
-  Listener* listener_ = nullptr;
-  uint64_t session_serial_ = 0;  // of listener_; each attach() takes the next number
-  uint64_t stream_id_ = 0;
-  std::deque<ReceivedBatch> queued_;
+  std::unique_ptr<AgentStore> store_;     // opened by the first job; touched only inside jobs
+  std::map<uint64_t, Session> sessions_;  // by stream id
+  uint64_t last_serial_ = 0;              // each attach() takes the next number
+  std::deque<Queued> queued_;
   uint64_t queued_bytes_ = 0;
-  bool hello_requested_ = false;
+  std::set<uint64_t> hello_streams_;  // streams whose session waits for its hello answer
   bool running_ = false;
   size_t running_batches_ = 0;
   uint64_t running_bytes_ = 0;

@@ -76,6 +76,7 @@ void AgentSession::on_hello(const transport::HelloFrame& hello) {
             log::kv("peer", connection_.peer_address()), log::kv("host", hello.host),
             log::kv("stream", hello.stream_id));
   channel_ = &service_.channel_for(identity);
+  stream_id_ = hello.stream_id;
   channel_->attach(this, hello.stream_id);
 }
 
@@ -100,8 +101,8 @@ void AgentSession::on_batch(const transport::BatchFrame& batch) {
     return;
   }
   // The payload lives only during this call; the store job needs its own copy.
-  channel_->enqueue(ReceivedBatch{batch.seq, batch.event_count, batch.raw_size, batch.codec,
-                                  std::string(batch.payload)});
+  channel_->enqueue(stream_id_, ReceivedBatch{batch.seq, batch.event_count, batch.raw_size,
+                                              batch.codec, std::string(batch.payload)});
   update_flow();
 }
 

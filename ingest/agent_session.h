@@ -40,6 +40,7 @@ class AgentSession final : public transport::ConnectionHandler, private AgentCha
   IngestService& service_;
   transport::PeerConnection& connection_;
   AgentChannel* channel_ = nullptr;  // set by the hello; owned by the service
+  uint64_t stream_id_ = 0;           // from the hello
   bool got_hello_ = false;
   bool ready_ = false;   // the hello answer was sent
   bool paused_ = false;  // we hold one pause_reading() on the connection

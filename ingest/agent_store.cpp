@@ -1,5 +1,6 @@
 #include "ingest/agent_store.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -20,23 +21,83 @@ namespace assas::ingest {
 namespace {
 
 constexpr size_t kMaxStateBytes = 4096;
-constexpr const char* kStateMagic = "assas-ingest-state 1";
+constexpr const char* kStateMagic = "assas-ingest-state 2";
 constexpr uint32_t kMaxFileIndex = 99999999;  // the 8 digits of the file name
 
-std::string encode_state(uint64_t stream_id, uint64_t stored_upto, uint32_t file_index,
-                         uint64_t file_size) {
-  char body[256];
-  int n = std::snprintf(body, sizeof body,
-                        "%s\nstream_id %" PRIu64 "\nstored_upto %" PRIu64
-                        "\nfile_index %u\nfile_size %" PRIu64 "\n",
-                        kStateMagic, stream_id, stored_upto, file_index, file_size);
-  std::string out(body, static_cast<size_t>(n));
-  char crc[32];
-  std::snprintf(crc, sizeof crc, "crc %08x\n", crc32c::value(out));
-  return out + crc;
+// Version 2: "assas-ingest-state 2", "file_index N", "file_size N", then one "stream <id> <upto>"
+// line per stream, newest first, then "crc <crc32c of all before, hex>". Version 1 (one stream:
+// "stream_id N", "stored_upto N" before file_index) is read too, and rewritten as 2 at the next
+// commit.
+std::string encode_state(const std::vector<std::pair<uint64_t, uint64_t>>& streams,
+                         uint32_t file_index, uint64_t file_size) {
+  char line[96];
+  std::snprintf(line, sizeof line, "%s\nfile_index %u\nfile_size %" PRIu64 "\n", kStateMagic,
+                file_index, file_size);
+  std::string out = line;
+  for (const auto& [stream, upto] : streams) {
+    std::snprintf(line, sizeof line, "stream %" PRIu64 " %" PRIu64 "\n", stream, upto);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "crc %08x\n", crc32c::value(out));
+  return out + line;
+}
+
+// Parses a state file body (the crc line already checked and cut off); false if malformed.
+bool decode_state(const std::string& body, std::vector<std::pair<uint64_t, uint64_t>>& streams,
+                  unsigned& index, unsigned long long& size) {  // NOLINT(google-runtime-int)
+  unsigned long long stream = 0;                                // NOLINT(google-runtime-int)
+  unsigned long long upto = 0;                                  // NOLINT(google-runtime-int)
+  if (std::sscanf(body.c_str(),
+                  "assas-ingest-state 1\nstream_id %llu\nstored_upto %llu\nfile_index "
+                  "%u\nfile_size %llu\n",
+                  &stream, &upto, &index, &size) == 4) {
+    streams = {{stream, upto}};
+    return true;
+  }
+  int used = 0;
+  if (std::sscanf(body.c_str(), "assas-ingest-state 2\nfile_index %u\nfile_size %llu\n%n", &index,
+                  &size, &used) != 2) {
+    return false;
+  }
+  streams.clear();
+  for (size_t at = static_cast<size_t>(used); at < body.size();) {
+    int n = 0;
+    if (streams.size() == AgentStore::kMaxStreams ||
+        std::sscanf(body.c_str() + at, "stream %llu %llu\n%n", &stream, &upto, &n) != 2 || n == 0) {
+      return false;
+    }
+    streams.emplace_back(stream, upto);
+    at += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 }  // namespace
+
+uint64_t AgentStore::State::upto(uint64_t stream_id) const {
+  for (const auto& [stream, stored] : streams) {
+    if (stream == stream_id) {
+      return stored;
+    }
+  }
+  return 0;
+}
+
+std::optional<uint64_t> AgentStore::State::set(uint64_t stream_id, uint64_t stored_upto) {
+  for (auto it = streams.begin(); it != streams.end(); ++it) {
+    if (it->first == stream_id) {
+      streams.erase(it);
+      break;
+    }
+  }
+  streams.insert(streams.begin(), {stream_id, stored_upto});
+  if (streams.size() <= kMaxStreams) {
+    return std::nullopt;
+  }
+  uint64_t evicted = streams.back().first;
+  streams.pop_back();
+  return evicted;
+}
 
 bool is_safe_identity(std::string_view identity) {
   if (identity.empty() || identity.size() > 128 || identity.front() == '.') {
@@ -106,25 +167,21 @@ Status AgentStore::recover() {
   }
   size_t crc_at = text->rfind("crc ");
   unsigned stored_crc = 0;
-  unsigned long long stream = 0;
-  unsigned long long upto = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> streams;
   unsigned index = 0;
-  unsigned long long size = 0;
+  unsigned long long size = 0;  // NOLINT(google-runtime-int)
   bool ok = crc_at != std::string::npos &&
             std::sscanf(text->c_str() + crc_at, "crc %8x", &stored_crc) == 1 &&
             stored_crc == crc32c::value(std::string_view(*text).substr(0, crc_at)) &&
-            std::sscanf(text->c_str(),
-                        "assas-ingest-state 1\nstream_id %llu\nstored_upto %llu\nfile_index "
-                        "%u\nfile_size %llu\n",
-                        &stream, &upto, &index, &size) == 4 &&
-            index >= 1 && index <= kMaxFileIndex;
+            decode_state(text->substr(0, crc_at), streams, index, size) && index >= 1 &&
+            index <= kMaxFileIndex;
   if (!ok) {
     return corruption("state file '" + path +
                       "' is damaged; the stored events are intact, but de-duplication state is "
                       "lost: move the file away to accept this agent again (resent batches may "
                       "then be stored twice)");
   }
-  state_ = State{stream, upto, index, size};
+  state_ = State{std::move(streams), index, size};
   // A file after the committed one was started by a rotation that never committed: all it holds
   // was never acknowledged, and the agent sends it again.
   for (uint32_t later = state_.file_index + 1; later <= kMaxFileIndex; ++later) {
@@ -186,20 +243,21 @@ Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
 }
 
 Status AgentStore::commit(const State& state) {
-  return atomic_write_file(dir_ + "/state", encode_state(state.stream_id, state.stored_upto,
-                                                         state.file_index, state.file_size));
+  return atomic_write_file(dir_ + "/state",
+                           encode_state(state.streams, state.file_index, state.file_size));
 }
 
 uint64_t AgentStore::stored_upto(uint64_t stream_id) const {
-  return stream_id == state_.stream_id ? state_.stored_upto : 0;
+  return state_.upto(stream_id);
 }
 
 Result<WriteOutcome> AgentStore::write(uint64_t stream_id, std::vector<ReceivedBatch>& batches) {
   WriteOutcome outcome;
   // Work on copies: the state moves only once the write is durable and committed, so a failure
   // anywhere below leaves the store exactly as the last commit describes it.
-  const bool new_stream = stream_id != state_.stream_id;
-  uint64_t new_upto = new_stream ? 0 : state_.stored_upto;
+  const bool new_stream = std::none_of(state_.streams.begin(), state_.streams.end(),
+                                       [&](const auto& s) { return s.first == stream_id; });
+  uint64_t new_upto = state_.upto(stream_id);
   const uint64_t old_upto = new_upto;
   json_.clear();
   Status refused;
@@ -221,7 +279,7 @@ Result<WriteOutcome> AgentStore::write(uint64_t stream_id, std::vector<ReceivedB
       return s;
     }
     if (new_stream) {
-      ASSAS_LOG(kInfo, "agent started a new buffer stream; de-duplication restarts with it",
+      ASSAS_LOG(kInfo, "agent started a new stream (a new buffer, or a load-balancing lane)",
                 log::kv("agent", identity_), log::kv("stream", stream_id),
                 log::kv("stored_upto", new_upto));
     }
@@ -289,14 +347,18 @@ Status AgentStore::append_and_commit(uint64_t stream_id, uint64_t stored_upto) {
     return s;
   }
   State next = state_;
-  next.stream_id = stream_id;
-  next.stored_upto = stored_upto;
+  std::optional<uint64_t> evicted = next.set(stream_id, stored_upto);
   next.file_size += json_.size();
   s = commit(next);
   if (!s.is_ok()) {
     return s;
   }
   state_ = next;
+  if (evicted) {
+    ASSAS_LOG(kWarn, "forgot the de-duplication state of the agent's oldest stream",
+              log::kv("agent", identity_), log::kv("stream", *evicted),
+              log::kv("streams_kept", static_cast<uint64_t>(kMaxStreams)));
+  }
   return Status::ok();
 }
 

@@ -1,20 +1,25 @@
 #pragma once
 
 // The stored events of one agent identity: <data_dir>/<identity>/events-NNNNNNNN.jsonl (0600,
-// rotated by size) and a "state" file that commits what is in them: the agent's stream id, the
-// highest batch seq stored, and the current file and its committed size.
+// rotated by size) and a "state" file that commits what is in them: for each of the agent's streams
+// the highest batch seq stored, and the current file and its committed size.
 //
 // Crash safety: a batch is appended, fdatasync'ed, and only then committed in the state file
 // (atomic replace); only then is it acknowledged. At open, bytes past the committed size (written,
 // never acknowledged) are cut off, so the agent's resend stores them exactly once.
 // De-duplication: a batch whose seq is not above the committed seq of the same stream is dropped.
+// An agent has one stream per buffer, and one per lane when it load-balances, which can fail over
+// to this receiver beside the lane that prefers it: the newest kMaxStreams streams are kept (an
+// older one comes back only if an agent restores a buffer it had wiped long ago).
 //
 // Blocking. One thread at a time (assas-ingest runs an agent's jobs one after another on the
 // libuv pool).
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -48,6 +53,8 @@ bool is_safe_identity(std::string_view identity);
 
 class AgentStore {
  public:
+  static constexpr size_t kMaxStreams = 32;
+
   static Result<std::unique_ptr<AgentStore>> open(const std::string& data_dir,
                                                   const std::string& identity, StoreLimits limits);
   ~AgentStore();
@@ -66,10 +73,12 @@ class AgentStore {
 
  private:
   struct State {
-    uint64_t stream_id = 0;
-    uint64_t stored_upto = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> streams;  // (stream id, stored upto), newest first
     uint32_t file_index = 1;
     uint64_t file_size = 0;
+    uint64_t upto(uint64_t stream_id) const;
+    // Records the stream as the newest; returns the stream evicted to stay within kMaxStreams.
+    std::optional<uint64_t> set(uint64_t stream_id, uint64_t stored_upto);
   };
   AgentStore(std::string dir, std::string identity, StoreLimits limits);
   Status recover();

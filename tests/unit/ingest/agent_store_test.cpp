@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/crc32c.h"
 #include "tests/support/jsonl_reader.h"
 #include "tests/support/temp_dir.h"
 #include "transport/protocol/batch_codec.h"
@@ -121,6 +122,49 @@ TEST_CASE("a new buffer stream restarts de-duplication at its own seqs", "[store
   REQUIRE(fresh.is_ok());
   REQUIRE(fresh->stored_upto == 1);
   REQUIRE(messages(dir) == std::vector<std::string>{"1-0", "2-0", "new-1"});
+}
+
+TEST_CASE("interleaved streams (load-balancing lanes) each keep their own de-duplication",
+          "[store]") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    REQUIRE(write(*store, 7, {make_batch(2, 1), make_batch(4, 1)}).is_ok());
+    REQUIRE(write(*store, 9, {make_batch(1, 1), make_batch(3, 1)}).is_ok());
+    Result<WriteOutcome> again = write(*store, 7, {make_batch(4, 1), make_batch(6, 1)});
+    REQUIRE(again.is_ok());
+    REQUIRE(again->duplicates_dropped == 1);
+  }
+  auto reopened = open_store(dir);  // the state of both survives a restart
+  REQUIRE(reopened->stored_upto(7) == 6);
+  REQUIRE(reopened->stored_upto(9) == 3);
+  REQUIRE(write(*reopened, 9, {make_batch(3, 1), make_batch(5, 1)})->duplicates_dropped == 1);
+  REQUIRE(messages(dir) == std::vector<std::string>{"2-0", "4-0", "1-0", "3-0", "6-0", "5-0"});
+}
+
+TEST_CASE("the store keeps the newest streams and forgets the oldest past its limit", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  for (uint64_t stream = 1; stream <= AgentStore::kMaxStreams + 1; ++stream) {
+    REQUIRE(write(*store, stream, {make_batch(1, 1)}).is_ok());
+  }
+  REQUIRE(store->stored_upto(1) == 0);
+  REQUIRE(store->stored_upto(2) == 1);
+  REQUIRE(open_store(dir)->stored_upto(AgentStore::kMaxStreams + 1) == 1);
+}
+
+TEST_CASE("a state file of the first format (one stream) is read and carried on", "[store]") {
+  TempDir dir;
+  open_store(dir);  // makes the directory and an empty events file
+  std::string body =
+      "assas-ingest-state 1\nstream_id 7\nstored_upto 5\nfile_index 1\nfile_size 0\n";
+  char crc[32];
+  std::snprintf(crc, sizeof crc, "crc %08x\n", crc32c::value(body));
+  std::ofstream(dir.path() + "/web-01/state", std::ios::trunc) << body << crc;
+  auto store = open_store(dir);
+  REQUIRE(store->stored_upto(7) == 5);
+  REQUIRE(write(*store, 7, {make_batch(5, 1), make_batch(6, 1)})->duplicates_dropped == 1);
+  REQUIRE(open_store(dir)->stored_upto(7) == 6);
 }
 
 TEST_CASE("bytes written after the last commit are cut off when the store opens", "[store]") {
