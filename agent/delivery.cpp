@@ -1,6 +1,7 @@
 #include "agent/delivery.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "base/log.h"
@@ -107,12 +108,19 @@ void Delivery::cut_loose_laggards() {
     DiskBuffer::Span span = buffer_.records_between(done, next);
     output.cut_loose_batches += span.batches;
     output.cut_loose_events += span.events;
-    ASSAS_LOG(kError,
-              "an output stayed too far behind and was cut loose: batches dropped for it alone",
-              log::kv("output", output.name), log::kv("behind_bytes", behind),
-              log::kv("max_behind", output.max_behind_bytes), log::kv("from_seq", done + 1),
-              log::kv("upto_seq", next), log::kv("batches", span.batches),
-              log::kv("events", span.events), log::kv("events_total", output.cut_loose_events));
+    // While it stays down it is cut again every time the others move on: one line per minute
+    // with the running totals says as much as one per cut.
+    auto now = std::chrono::steady_clock::now();
+    if (output.last_cut_log == std::chrono::steady_clock::time_point{} ||
+        now - output.last_cut_log >= std::chrono::minutes(1)) {
+      output.last_cut_log = now;
+      ASSAS_LOG(kError,
+                "an output stayed too far behind and was cut loose: batches dropped for it alone",
+                log::kv("output", output.name), log::kv("behind_bytes", behind),
+                log::kv("max_behind", output.max_behind_bytes), log::kv("from_seq", done + 1),
+                log::kv("upto_seq", next), log::kv("batches", span.batches),
+                log::kv("events", span.events), log::kv("events_total", output.cut_loose_events));
+    }
     for (auto& shipper : output.shippers) {
       shipper->skip_to(next);
     }

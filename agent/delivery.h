@@ -16,6 +16,7 @@
 //
 // Contract: loop thread only; the buffer outlives the Delivery. close() before destroying it.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -79,6 +80,7 @@ class Delivery {
     std::vector<std::unique_ptr<Shipper>> shippers;
     uint64_t cut_loose_batches = 0;
     uint64_t cut_loose_events = 0;
+    std::chrono::steady_clock::time_point last_cut_log{};
   };
   static uint64_t done_upto(const Output& output);
   void on_progress();

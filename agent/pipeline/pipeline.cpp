@@ -166,6 +166,7 @@ void Pipeline::submit_next() {
     }
   }
   if (appending_ || waiting_.empty()) {
+    update_pauses();  // a dropped batch is one fewer in flight
     return;
   }
   end_dropping();

@@ -40,42 +40,6 @@ std::chrono::milliseconds between(std::mt19937& random, int low_ms, int high_ms)
   return std::chrono::milliseconds(std::uniform_int_distribution<int>(low_ms, high_ms)(random));
 }
 
-// Writes `total` lines at a steady pace on its own thread, rotating (rename + create) every
-// `rotate_every` lines; the caller does the damage meanwhile.
-class PacedWriter {
- public:
-  PacedWriter(const std::string& path, int total, int rotate_every)
-      : writer_(path, "k"), thread_([this, total, rotate_every] {
-          int since_rotation = 0;
-          while (static_cast<int>(writer_.ids().size()) < total) {
-            writer_.write(200);
-            since_rotation += 200;
-            if (rotate_every > 0 && since_rotation >= rotate_every) {
-              writer_.rename_rotate(100);
-              writer_.reopen();
-              since_rotation = 0;
-            }
-            std::this_thread::sleep_for(8ms);
-          }
-        }) {}
-  ~PacedWriter() {
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  PacedWriter(const PacedWriter&) = delete;
-  PacedWriter& operator=(const PacedWriter&) = delete;
-
-  const std::vector<std::string>& finish() {
-    thread_.join();
-    return writer_.ids();
-  }
-
- private:
-  LogWriter writer_;
-  std::thread thread_;
-};
-
 void start(Deployment& d) {
   d.set_collector("    paths: [\"" + d.logs_dir() +
                   "/*.log\"]\n"
@@ -246,19 +210,8 @@ TEST_CASE("fault 5: a full buffer with when_full: block stops reading and loses 
   REQUIRE(d.ingest().terminate(20s) == 0);
   // Lines that do not compress away (random hex), far more than 1 MiB of buffer.
   LogWriter w(d.logs_dir() + "/app.log", "f");
-  std::mt19937_64 random(7);
-  std::vector<std::string> ids;
-  std::string text;
-  for (int n = 0; n < 60000; ++n) {
-    char hex[33];
-    std::snprintf(hex, sizeof hex, "%016llx%016llx",
-                  static_cast<unsigned long long>(random()),   // NOLINT(google-runtime-int)
-                  static_cast<unsigned long long>(random()));  // NOLINT(google-runtime-int)
-    text += "f#" + std::to_string(n) + " session=" + hex + " token=" + std::string(hex, 12) +
-            " upload rejected\n";
-    ids.push_back("f#" + std::to_string(n));
-  }
-  w.write_raw(text);
+  w.write_incompressible(60000);
+  const std::vector<std::string>& ids = w.ids();
   REQUIRE(wait_for(
       [&] {
         return d.agent_log().find("disk buffer is full; reading paused") != std::string::npos;

@@ -1,10 +1,12 @@
 #include "tests/integration/log_writer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -81,6 +83,21 @@ void LogWriter::write(int n) {
 
 void LogWriter::write_raw(const std::string& bytes) {
   write_all(fd_, bytes);
+}
+
+void LogWriter::write_incompressible(int n) {
+  std::mt19937_64 random(ids_.size() + 7);
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    char hex[33];
+    std::snprintf(hex, sizeof hex, "%016llx%016llx",
+                  static_cast<unsigned long long>(random()),   // NOLINT(google-runtime-int)
+                  static_cast<unsigned long long>(random()));  // NOLINT(google-runtime-int)
+    std::string id = tag_ + "#" + std::to_string(ids_.size());
+    text += id + " session=" + hex + " token=" + std::string(hex, 12) + " upload rejected\n";
+    ids_.push_back(std::move(id));
+  }
+  write_all(fd_, text);
 }
 
 void LogWriter::shift(int keep) {
@@ -162,11 +179,42 @@ std::vector<std::string> all_ids(std::initializer_list<const LogWriter*> writers
   return ids;
 }
 
+PacedWriter::PacedWriter(const std::string& path, int total, int rotate_every, int per_tick,
+                         std::chrono::milliseconds tick, const std::string& tag)
+    : writer_(path, tag), thread_([this, total, rotate_every, per_tick, tick] {
+        int since_rotation = 0;
+        while (written_.load() < total) {
+          int n = std::min(per_tick, total - written_.load());
+          writer_.write(n);
+          written_ += n;
+          since_rotation += n;
+          if (rotate_every > 0 && since_rotation >= rotate_every) {
+            writer_.rename_rotate(100);
+            writer_.reopen();
+            since_rotation = 0;
+          }
+          std::this_thread::sleep_for(tick);
+        }
+      }) {}
+
+PacedWriter::~PacedWriter() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+const std::vector<std::string>& PacedWriter::finish() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  return writer_.ids();
+}
+
 void require_exactly_once(const Deployment& d, const std::vector<std::string>& expected,
-                          std::chrono::seconds deadline) {
+                          std::chrono::seconds deadline, std::optional<size_t> only) {
   auto count = [&] {
     std::map<std::string, int> counts;
-    for (const std::string& id : received_ids(d.received())) {
+    for (const std::string& id : received_ids(only ? d.received_by(*only) : d.received())) {
       ++counts[id];
     }
     return counts;

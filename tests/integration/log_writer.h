@@ -5,8 +5,11 @@
 // rotated the way logrotate does (rename + create, or copytruncate). At the receiver every id must
 // arrive exactly once.
 
+#include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/deployment.h"
@@ -25,6 +28,9 @@ class LogWriter {
   void write(int n);
   // Bytes as they are (no id, no newline added).
   void write_raw(const std::string& bytes);
+  // n numbered lines of random hex that compress poorly (to fill a disk buffer), in one write;
+  // line(n) does not describe them.
+  void write_incompressible(int n);
   // logrotate's default: path.(k) → path.(k+1) down from keep-1 (path.keep is dropped), then
   // path → path.1. The writer still holds the renamed file, as a program does until reopen().
   void rename_rotate(int keep);
@@ -51,13 +57,38 @@ class LogWriter {
   std::vector<std::string> ids_;
 };
 
+// Writes `total` lines at a steady pace on its own thread (`per_tick` lines every `tick`), rotating
+// (rename + create) every `rotate_every` lines if that is not 0; the test does the damage
+// meanwhile.
+class PacedWriter {
+ public:
+  PacedWriter(const std::string& path, int total, int rotate_every, int per_tick = 200,
+              std::chrono::milliseconds tick = std::chrono::milliseconds(8),
+              const std::string& tag = "k");
+  ~PacedWriter();
+  PacedWriter(const PacedWriter&) = delete;
+  PacedWriter& operator=(const PacedWriter&) = delete;
+
+  // How many lines were written so far (any thread).
+  int written() const { return written_.load(); }
+  // Waits for the last line, then gives every id.
+  const std::vector<std::string>& finish();
+
+ private:
+  LogWriter writer_;
+  std::atomic<int> written_{0};
+  std::thread thread_;
+};
+
 // Every id in the messages received ("<tag>#<n>" tokens; a multiline event holds several).
 std::vector<std::string> received_ids(const std::vector<ReceivedEvent>& events);
 
 // Waits until every expected id arrived (bounded), gives duplicates a second to show up, then
-// fails the test with the missing and duplicated ids if any, printing the agent's log.
+// fails the test with the missing and duplicated ids if any, printing the agent's log. Counts what
+// every receiver stored together, or receiver `only` alone.
 void require_exactly_once(const Deployment& d, const std::vector<std::string>& expected,
-                          std::chrono::seconds deadline = std::chrono::seconds(120));
+                          std::chrono::seconds deadline = std::chrono::seconds(120),
+                          std::optional<size_t> only = std::nullopt);
 
 // The ids of several writers together.
 std::vector<std::string> all_ids(std::initializer_list<const LogWriter*> writers);
