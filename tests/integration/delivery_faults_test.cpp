@@ -28,7 +28,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::string kPipeline = "pipeline: { batch: { max_events: 256, max_delay: 20ms } }\n";
+const std::string kPipeline =
+    "pipeline: { batch: { max_events: 256, max_delay: 20ms } }\n"
+    "metrics: { interval: 200ms }\n";
 
 uint32_t seed() {
   const char* fixed = std::getenv("ASSAS_FAULT_SEED");  // NOLINT(concurrency-mt-unsafe)
@@ -120,6 +122,7 @@ void damaged_buffer(bool truncate) {
           std::string::npos);
   REQUIRE(log.find("disk buffer problem detail=\"" + victim.filename().string() + ": offset ") !=
           std::string::npos);
+  REQUIRE(d.metric("assas_buffer_corrupt_records_total") >= 1);
   // No garbage and no duplicate: every message received is a line as written, at most once; the
   // lines written after the damage all arrive; what was in the damaged records is reported lost.
   std::map<std::string, int> seen;
@@ -174,6 +177,19 @@ TEST_CASE("fault 4: a long receiver outage under steady load: memory stays flat,
   for (const auto& entry : fs::directory_iterator(d.agent_data_dir() + "/buffer")) {
     buffered += entry.is_regular_file() ? entry.file_size() : 0;
   }
+  // The metrics say how far behind the SOC is.
+  std::this_thread::sleep_for(500ms);
+  double oldest_s = d.metric("assas_buffer_oldest_age_seconds");
+  double buffered_events = d.metric("assas_buffer_events");
+  double retries = d.metric("assas_output_retries_total{output=\"assas\"}");
+  std::printf(
+      "  metrics at the end of the outage: oldest batch %.0f s, %.0f events buffered, "
+      "%.0f connection attempts failed\n",
+      oldest_s, buffered_events, retries);
+  REQUIRE(oldest_s >= outage_s - 3);
+  REQUIRE(buffered_events >= outage_s * 10000 - 1000);
+  REQUIRE(retries > 0);
+  REQUIRE(d.metric("assas_output_connected{output=\"assas\"}") == 0);
   d.start_ingest();
   auto drain_start = std::chrono::steady_clock::now();
   require_exactly_once(d, w.ids(), 300s);
@@ -272,9 +288,12 @@ TEST_CASE("fault 2: assas-ingest killed with kill -9 10 times while the agent sh
     d.start_ingest();  // same port: the agent reconnects by itself and resends what was not acked
   }
   const std::vector<std::string>& ids = writer.finish();
-  std::printf("  seed %u: 10 kill -9 of assas-ingest, %zu lines\n", s, ids.size());
   INFO("seed " << s);
   require_exactly_once(d, ids, 300s);
+  double reconnects = d.metric("assas_output_reconnects_total{output=\"assas\"}");
+  std::printf("  seed %u: 10 kill -9 of assas-ingest, %zu lines, %.0f reconnects\n", s, ids.size(),
+              reconnects);
+  REQUIRE(reconnects >= 1);
   REQUIRE(d.agent().terminate(20s) == 0);
   REQUIRE(d.ingest().terminate(20s) == 0);
 }
