@@ -90,6 +90,44 @@ TEST_CASE("check mode accepts a valid config with real certificates and exits 0"
   REQUIRE_THAT(ingest.output, Catch::Contains("config OK: " + deployment.ingest_config()));
 }
 
+TEST_CASE("check mode accepts several outputs with loadbalance and the when_full drop modes",
+          "[integration][cli]") {
+  Deployment d;
+  d.set_outputs(
+      "outputs:\n  - type: assas\n    name: soc-a\n    mode: loadbalance\n"
+      "    endpoints: [\"127.0.0.1:6514\", \"127.0.0.1:6515\"]\n"
+      "    failback_after: 30s\n" +
+      d.output_tls_yaml() +
+      "  - type: assas\n    name: soc-b\n    max_behind: 64MiB\n"
+      "    endpoints: [\"127.0.0.1:6516\"]\n" +
+      d.output_tls_yaml());
+  std::string config = d.write_agent_config(
+      "buffer: { when_full: drop_oldest }\nmetrics: { interval: 5s, file: " + d.root() +
+      "/m.prom }\n");
+  Run r = run({ASSAS_AGENT_BIN, "--check", "--config", config}, TempDir{});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+TEST_CASE("two outputs sharing an endpoint or a name are refused with the reason",
+          "[integration][cli]") {
+  Deployment d;
+  auto entry = [&](const std::string& name, const std::string& port) {
+    return "  - type: assas\n    name: " + name + "\n    endpoints: [\"127.0.0.1:" + port +
+           "\"]\n" + d.output_tls_yaml();
+  };
+  d.set_outputs("outputs:\n" + entry("a", "6514") + entry("b", "6514"));
+  std::string config = d.write_agent_config();
+  Run shared = run({ASSAS_AGENT_BIN, "--check", "--config", config}, TempDir{});
+  REQUIRE(shared.exit_code != 0);
+  REQUIRE_THAT(shared.output, Catch::Contains("endpoint 127.0.0.1:6514 is also in output 'a'"));
+  d.set_outputs("outputs:\n" + entry("a", "6514") + entry("a", "6515"));
+  config = d.write_agent_config();
+  Run named = run({ASSAS_AGENT_BIN, "--check", "--config", config}, TempDir{});
+  REQUIRE(named.exit_code != 0);
+  REQUIRE_THAT(named.output, Catch::Contains("two outputs are named 'a'"));
+}
+
 TEST_CASE("the shipped production configs are valid up to their certificate files",
           "[integration][cli]") {
   // Every key parses; the first thing missing on a test machine is the CA under /etc/assas.
