@@ -55,7 +55,7 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
   if (!outputs.is_ok()) {
     return outputs.status();
   }
-  delivery_ = std::make_unique<Delivery>(*buffer_, std::move(outputs).value());
+  delivery_ = std::make_unique<Delivery>(*buffer_, std::move(outputs).value(), last_seq);
   pipeline_ = std::make_unique<Pipeline>(loop_, *worker_, *buffer_, *store_, options.pipeline);
   pipeline_->set_on_durable([this](uint64_t seq) { delivery_->on_durable(seq); });
   pipeline_->set_drop_oldest([this] { return delivery_->drop_oldest(); });

@@ -8,7 +8,8 @@
 
 namespace assas::agent {
 
-Delivery::Delivery(DiskBuffer& buffer, std::vector<OutputLanes> outputs) : buffer_(buffer) {
+Delivery::Delivery(DiskBuffer& buffer, std::vector<OutputLanes> outputs, uint64_t made_before)
+    : buffer_(buffer) {
   for (OutputLanes& spec : outputs) {
     Output& output = outputs_.emplace_back();
     output.name = std::move(spec.name);
@@ -17,7 +18,7 @@ Delivery::Delivery(DiskBuffer& buffer, std::vector<OutputLanes> outputs) : buffe
     auto lane_count = static_cast<uint32_t>(output.lanes.size());
     for (uint32_t lane = 0; lane < lane_count; ++lane) {
       output.shippers.push_back(
-          std::make_unique<Shipper>(buffer_, *output.lanes[lane], lane, lane_count));
+          std::make_unique<Shipper>(buffer_, *output.lanes[lane], made_before, lane, lane_count));
       output.shippers.back()->set_on_progress([this] { on_progress(); });
     }
   }

@@ -50,7 +50,9 @@ struct DeliveryOutputStats {
 
 class Delivery {
  public:
-  Delivery(DiskBuffer& buffer, std::vector<OutputLanes> outputs);
+  // made_before: the highest seq made before this run (buffer and checkpoints), the most any
+  // receiver can hold of what the buffer does not.
+  Delivery(DiskBuffer& buffer, std::vector<OutputLanes> outputs, uint64_t made_before);
   ~Delivery();
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;

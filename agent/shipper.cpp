@@ -6,9 +6,11 @@
 
 namespace assas::agent {
 
-Shipper::Shipper(DiskBuffer& buffer, transport::Output& output, uint32_t lane, uint32_t lane_count)
+Shipper::Shipper(DiskBuffer& buffer, transport::Output& output, uint64_t made_before, uint32_t lane,
+                 uint32_t lane_count)
     : buffer_(buffer),
       output_(output),
+      made_before_(made_before),
       lane_(lane),
       lane_count_(std::max<uint32_t>(lane_count, 1)) {}
 
@@ -50,9 +52,17 @@ void Shipper::progress() {
   }
 }
 
-void Shipper::on_connected(uint64_t stored_upto) {
+Status Shipper::on_connected(uint64_t stored_upto) {
   if (stopped_) {
-    return;
+    return Status::ok();
+  }
+  // Believed, a receiver claiming more than was ever made would have every buffered batch
+  // released unsent: all of it lost. (A receiver restored from another agent's data, or a bad one.)
+  uint64_t made = std::max(made_before_, buffer_.last_seq());
+  if (stored_upto > made) {
+    return corruption("receiver claims to have stored seq " + std::to_string(stored_upto) +
+                      " of this stream, but this agent has made only " + std::to_string(made) +
+                      "; refusing it, nothing is released");
   }
   connected_ = true;
   ++session_;
@@ -68,6 +78,7 @@ void Shipper::on_connected(uint64_t stored_upto) {
             log::kv("buffered_upto", buffer_.durable_seq()));
   progress();
   pump();
+  return Status::ok();
 }
 
 void Shipper::on_acked(uint64_t upto) {

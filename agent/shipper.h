@@ -38,8 +38,10 @@ struct ShipperStats {
 
 class Shipper final : public transport::OutputListener {
  public:
-  Shipper(DiskBuffer& buffer, transport::Output& output, uint32_t lane = 0,
-          uint32_t lane_count = 1);
+  // made_before: the highest seq made before this run (no receiver can hold more than that and
+  // what the buffer holds since).
+  Shipper(DiskBuffer& buffer, transport::Output& output, uint64_t made_before = 0,
+          uint32_t lane = 0, uint32_t lane_count = 1);
   Shipper(const Shipper&) = delete;
   Shipper& operator=(const Shipper&) = delete;
 
@@ -60,7 +62,7 @@ class Shipper final : public transport::OutputListener {
   transport::Output& output() const { return output_; }
 
   // transport::OutputListener
-  void on_connected(uint64_t stored_upto) override;
+  Status on_connected(uint64_t stored_upto) override;
   void on_acked(uint64_t upto) override;
   void on_writable() override;
   void on_disconnected(const Status& why) override;
@@ -75,6 +77,7 @@ class Shipper final : public transport::OutputListener {
 
   DiskBuffer& buffer_;
   transport::Output& output_;
+  uint64_t made_before_;
   uint32_t lane_;
   uint32_t lane_count_;
   std::function<void()> on_progress_;

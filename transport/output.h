@@ -8,6 +8,8 @@
 //   - start(listener): connect (and keep reconnecting with backoff) in the background.
 //   - listener.on_connected(stored_upto): a session is up; the receiver already holds every batch
 //     with seq <= stored_upto of this stream. The shipper (re)sends from the first batch after it.
+//     An error refuses the session (the receiver claims a seq the agent never made): the output
+//     drops it as a protocol error and tries again later, and nothing counts as acknowledged.
 //   - can_send() / send(batch): send only while can_send() is true (credits from the receiver).
 //   - listener.on_acked(upto): the receiver durably stored every batch with seq <= upto.
 //   - listener.on_writable(): can_send() may have become true again.
@@ -54,7 +56,7 @@ struct OutputStats {
 class OutputListener {
  public:
   virtual ~OutputListener() = default;
-  virtual void on_connected(uint64_t stored_upto) = 0;
+  virtual Status on_connected(uint64_t stored_upto) = 0;
   virtual void on_acked(uint64_t upto) = 0;
   virtual void on_writable() = 0;
   virtual void on_disconnected(const Status& why) = 0;

@@ -191,7 +191,10 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
                           static_cast<uint64_t>(options_.failback_after.count()), 0);
       ASSAS_CHECK(rc == 0, "timer start cannot fail");
     }
-    listener_->on_connected(ok.stored_upto);
+    Status accepted = listener_->on_connected(ok.stored_upto);
+    if (!accepted.is_ok()) {
+      fail(accepted);
+    }
   }
 
   void on_ack(const AckFrame& ack) {

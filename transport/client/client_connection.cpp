@@ -135,7 +135,7 @@ void ClientConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_
     return;
   }
   if (nread < 0) {
-    self->fail(nread == UV_EOF ? unavailable("receiver closed the connection")
+    self->fail(nread == UV_EOF ? self->peer_closed(unavailable("receiver closed the connection"))
                                : uv_status(static_cast<int>(nread), "read"));
     return;
   }
@@ -147,13 +147,22 @@ void ClientConnection::handle_bytes(std::string_view ciphertext) {
   Status s = tls_->receive(ciphertext, plaintext_);
   flush();  // handshake answers, and whatever was queued behind the handshake
   if (!s.is_ok()) {
-    fail(s);
+    // kUnavailable is the receiver's close_notify. What it sent before is its last frames (often
+    // an error frame saying why): they are handled first, so that the log has the real reason.
+    if (s.code() == StatusCode::kUnavailable && !plaintext_.empty()) {
+      decoder_.feed(plaintext_);
+      deliver_frames();
+    }
+    fail(s.code() == StatusCode::kUnavailable ? peer_closed(s) : s);
     return;
   }
-  if (plaintext_.empty()) {
-    return;
+  if (!plaintext_.empty()) {
+    decoder_.feed(plaintext_);
+    deliver_frames();
   }
-  decoder_.feed(plaintext_);
+}
+
+void ClientConnection::deliver_frames() {
   while (!closing_) {
     Result<std::optional<Frame>> frame = decoder_.next();
     if (!frame.is_ok()) {
@@ -165,6 +174,17 @@ void ClientConnection::handle_bytes(std::string_view ciphertext) {
     }
     owner_.on_frame(*this, **frame);
   }
+}
+
+// A receiver that closes with part of a frame unread cut it: the reason says so, with how much
+// of it came, instead of only "closed".
+Status ClientConnection::peer_closed(const Status& why) const {
+  size_t partial = decoder_.buffered_bytes();
+  if (partial == 0) {
+    return why;
+  }
+  return {why.code(), why.message() + " in the middle of a frame (" + std::to_string(partial) +
+                          " bytes of it received)"};
 }
 
 void ClientConnection::send_frame(const Frame& frame) {

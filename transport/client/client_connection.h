@@ -63,6 +63,8 @@ class ClientConnection {
   static void on_written(uv_write_t* req, int status) noexcept;
 
   void handle_bytes(std::string_view ciphertext);
+  void deliver_frames();
+  Status peer_closed(const Status& why) const;
   void flush();
   void fail(const Status& why);
   void maybe_finish();

@@ -1,6 +1,14 @@
 #include "transport/protocol/compression.h"
 
+#include <algorithm>
+
 namespace assas::transport {
+namespace {
+
+// How the output grows for a zstd payload that does not state its content size.
+constexpr size_t kDecompressStep = 64 << 10;
+
+}  // namespace
 
 std::string_view codec_name(Codec codec) {
   switch (codec) {
@@ -70,20 +78,62 @@ Status Decompressor::decompress(Codec codec, std::string_view payload, uint32_t 
   if (dctx_ == nullptr) {
     return resource_exhausted("zstd could not allocate a decompression context");
   }
-  // The output buffer is exactly the declared size: zstd cannot write past it, and a frame that
-  // wants more fails with "destination buffer too small" instead of allocating.
-  out.resize(declared_size);
-  size_t n = ZSTD_decompressDCtx(dctx_, out.data(), out.size(), payload.data(), payload.size());
-  if (ZSTD_isError(n) != 0) {
-    out.clear();
-    return corruption(std::string("zstd batch does not decompress within its declared size: ") +
-                      ZSTD_getErrorName(n));
+  // The output grows with what the payload really inflates to, and never past the declared size,
+  // so a frame that wants more fails instead of allocating. It used to be sized to the declared
+  // size up front: then a batch declaring max_size bytes for a few bytes of payload made the
+  // receiver allocate and zero max_size bytes (64 MiB by default), and keep them in its reused
+  // buffer, for a lie. A frame that states its content size (ours always do) gets exactly that at
+  // once, and zstd then decodes it in one pass as before.
+  out.clear();
+  size_t rc = ZSTD_DCtx_reset(dctx_, ZSTD_reset_session_only);
+  if (ZSTD_isError(rc) != 0) {
+    return internal_error(std::string("zstd could not reset its context: ") +
+                          ZSTD_getErrorName(rc));
   }
-  if (n != declared_size) {
+  unsigned long long stated = ZSTD_getFrameContentSize(payload.data(), payload.size());
+  // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR are huge values: they fall to
+  // kDecompressStep.
+  out.resize(std::min<size_t>(declared_size, stated <= declared_size ? stated : kDecompressStep));
+  ZSTD_inBuffer in{payload.data(), payload.size(), 0};
+  size_t filled = 0;
+  for (;;) {
+    ZSTD_outBuffer o{out.data(), out.size(), filled};
+    size_t consumed_before = in.pos;
+    rc = ZSTD_decompressStream(dctx_, &o, &in);
+    bool progress = o.pos > filled || in.pos > consumed_before;
+    filled = o.pos;
+    if (ZSTD_isError(rc) != 0) {
+      out.clear();
+      return corruption(std::string("zstd batch does not decompress within its declared size: ") +
+                        ZSTD_getErrorName(rc));
+    }
+    if (rc == 0 && in.pos == in.size) {
+      break;  // every frame decoded and flushed, all input used
+    }
+    if (filled < out.size()) {
+      // Room left and a frame unfinished: zstd needs input, and there is none (or it is stuck).
+      if (in.pos == in.size || !progress) {
+        out.clear();
+        return corruption("zstd batch is cut short: its last frame is incomplete");
+      }
+      continue;  // the next frame of the payload
+    }
+    if (out.size() == declared_size) {
+      if (!progress) {  // full, and zstd still has output for us
+        out.clear();
+        return corruption("zstd batch inflates past its declared size of " +
+                          std::to_string(declared_size) + " bytes");
+      }
+      continue;  // once more with no room: either the frame ends here or it wants more
+    }
+    out.resize(std::min<size_t>(declared_size, std::max(out.size() * 2, kDecompressStep)));
+  }
+  if (filled != declared_size) {
     out.clear();
-    return corruption("zstd batch decompressed to " + std::to_string(n) +
+    return corruption("zstd batch decompressed to " + std::to_string(filled) +
                       " bytes, not the declared " + std::to_string(declared_size));
   }
+  out.resize(filled);
   return Status::ok();
 }
 

@@ -90,7 +90,7 @@ void ServerConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_
     return;
   }
   if (nread < 0) {
-    self->close(nread == UV_EOF ? unavailable("peer closed the connection")
+    self->close(nread == UV_EOF ? self->peer_closed(unavailable("peer closed the connection"))
                                 : uv_status(static_cast<int>(nread), "read"));
     return;
   }
@@ -102,7 +102,14 @@ void ServerConnection::handle_bytes(std::string_view ciphertext) {
   Status s = tls_->receive(ciphertext, plaintext_);
   flush();
   if (!s.is_ok()) {
-    close(s);
+    // kUnavailable is the peer's close_notify. What it sent before is its last frames: they are
+    // handled like any others (they used to be dropped), and then the log says whether the peer
+    // stopped in the middle of one.
+    if (s.code() == StatusCode::kUnavailable && handler_ != nullptr && !plaintext_.empty()) {
+      decoder_.feed(plaintext_);
+      deliver_frames();
+    }
+    close(s.code() == StatusCode::kUnavailable ? peer_closed(s) : s);
     return;
   }
   if (tls_->handshake_complete() && handler_ == nullptr) {
@@ -133,6 +140,17 @@ void ServerConnection::deliver_frames() {
     arm_timer(static_cast<uint64_t>(options_.idle_timeout.count()));
     handler_->on_frame(**frame);
   }
+}
+
+// A peer that closes with part of a frame unread cut it (a crash, a bug, a broken middlebox): the
+// reason says so, with how much of it came, instead of only "closed".
+Status ServerConnection::peer_closed(const Status& why) const {
+  size_t partial = decoder_.buffered_bytes();
+  if (partial == 0 || pause_count_ > 0) {  // paused: what waits may be whole frames
+    return why;
+  }
+  return {why.code(), why.message() + " in the middle of a frame (" + std::to_string(partial) +
+                          " bytes of it received)"};
 }
 
 void ServerConnection::send(const Frame& frame) {

@@ -51,6 +51,7 @@ class ServerConnection final : public PeerConnection {
 
   void handle_bytes(std::string_view ciphertext);
   void deliver_frames();
+  Status peer_closed(const Status& why) const;
   void flush();
   void arm_timer(uint64_t ms);
   void finish();

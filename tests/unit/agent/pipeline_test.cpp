@@ -35,7 +35,7 @@ class FakeOutput final : public transport::Output {
     connected = true;
     sent.clear();
     acked_count_ = 0;
-    listener_->on_connected(stored_upto);
+    connect_status = listener_->on_connected(stored_upto);
   }
   void ack(uint64_t upto) {
     while (acked_count_ < sent.size() && sent[acked_count_].seq <= upto) {
@@ -49,6 +49,7 @@ class FakeOutput final : public transport::Output {
   }
 
   std::vector<transport::OutgoingBatch> sent;
+  Status connect_status;
   bool connected = false;
   size_t window = 100;
 
@@ -124,7 +125,7 @@ struct Core {
     p.when_full = spec.when_full;
     pipeline = std::make_unique<Pipeline>(harness.loop(), harness.worker(), *buffer, *store, p);
     pipeline->add_collector(&collector);
-    delivery = std::make_unique<Delivery>(*buffer, make_fake_outputs(spec, fakes));
+    delivery = std::make_unique<Delivery>(*buffer, make_fake_outputs(spec, fakes), 0);
     pipeline->set_on_durable([this](uint64_t seq) { delivery->on_durable(seq); });
     pipeline->set_drop_oldest([this] { return delivery->drop_oldest(); });
     delivery->set_on_released([this] { pipeline->on_buffer_space(); });
@@ -232,6 +233,21 @@ TEST_CASE("after a reconnect every unacknowledged batch is sent again, from what
   run_until(core.harness.loop(), [&] { return core.output().sent.size() == 2; });
   REQUIRE(*core.output().sent[0].payload == first_payload);
   REQUIRE(core.stats_of(0).shipping.reconnects == 2);
+  core.finish();
+}
+
+TEST_CASE("a receiver that claims a seq this agent never made is refused and nothing is released",
+          "[pipeline]") {
+  Core core;
+  REQUIRE(core.push_lines(30) == 30);
+  core.settle();
+  core.output().connect(1000);
+  REQUIRE(core.output().connect_status.code() == StatusCode::kCorruption);
+  REQUIRE(core.output().sent.empty());
+  REQUIRE(core.buffer->record_count() == 3);
+  core.output().connect(2);  // an honest receiver later gets the rest
+  run_until(core.harness.loop(), [&] { return core.output().sent.size() == 1; });
+  REQUIRE(core.output().sent[0].seq == 3);
   core.finish();
 }
 

@@ -106,4 +106,60 @@ TEST_CASE("decompression refuses a payload that inflates past its declared size"
   REQUIRE(d.decompress(Codec::kZstd, "garbage", 10, 100, out).code() == StatusCode::kCorruption);
 }
 
+TEST_CASE("a batch that declares far more than it holds is refused without allocating it",
+          "[compression]") {
+  Compressor c(3);
+  std::string packed;
+  REQUIRE(c.compress(Codec::kZstd, std::string(100, 'a'), packed).is_ok());
+  Decompressor d;
+  std::string out;
+  Status s = d.decompress(Codec::kZstd, packed, 64U << 20, 64U << 20, out);
+  REQUIRE(s.code() == StatusCode::kCorruption);
+  REQUIRE(s.message() == "zstd batch decompressed to 100 bytes, not the declared 67108864");
+  REQUIRE(out.capacity() < (1U << 20));  // it once resized to the declared 64 MiB first
+}
+
+TEST_CASE("zstd payloads of several frames or without a stated size decompress and cut ones do not",
+          "[compression]") {
+  Compressor c(3);
+  std::string first(1000, 'a');
+  std::string second(2000, 'b');
+  std::string packed;
+  REQUIRE(c.compress(Codec::kZstd, first, packed).is_ok());
+  REQUIRE(c.compress(Codec::kZstd, second, packed).is_ok());  // appended: a second frame
+  Decompressor d;
+  std::string out;
+  REQUIRE(d.decompress(Codec::kZstd, packed, 3000, 1 << 20, out).is_ok());
+  REQUIRE(out == first + second);
+  REQUIRE(d.decompress(Codec::kZstd, packed, 2999, 1 << 20, out).code() == StatusCode::kCorruption);
+
+  // A streamed frame does not state its content size; the output grows past its first step.
+  std::string raw;
+  for (int i = 0; raw.size() < 300000; ++i) {
+    raw += "line " + std::to_string(i * 7919 % 100003) + "\n";
+  }
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string streamed(ZSTD_compressBound(raw.size()), '\0');
+  ZSTD_outBuffer o{streamed.data(), streamed.size(), 0};
+  ZSTD_inBuffer i{raw.data(), raw.size(), 0};
+  REQUIRE(ZSTD_isError(ZSTD_compressStream2(cctx, &o, &i, ZSTD_e_continue)) == 0);
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  REQUIRE(ZSTD_compressStream2(cctx, &o, &none, ZSTD_e_end) == 0);
+  ZSTD_freeCCtx(cctx);
+  streamed.resize(o.pos);
+  REQUIRE(ZSTD_getFrameContentSize(streamed.data(), streamed.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
+  auto size = static_cast<uint32_t>(raw.size());
+  REQUIRE(d.decompress(Codec::kZstd, streamed, size, 1 << 20, out).is_ok());
+  REQUIRE(out == raw);
+  REQUIRE(d.decompress(Codec::kZstd, streamed, size - 1, 1 << 20, out).code() ==
+          StatusCode::kCorruption);
+  REQUIRE(d.decompress(Codec::kZstd, streamed, size + 1, 1 << 20, out).code() ==
+          StatusCode::kCorruption);
+  std::string cut = streamed.substr(0, streamed.size() - 10);
+  REQUIRE(d.decompress(Codec::kZstd, cut, size, 1 << 20, out).code() == StatusCode::kCorruption);
+  REQUIRE(
+      d.decompress(Codec::kZstd, packed.substr(0, packed.size() - 3), 3000, 1 << 20, out).code() ==
+      StatusCode::kCorruption);
+}
+
 }  // namespace assas::transport

@@ -67,10 +67,11 @@ struct Receiver final : ConnectionAcceptor {
 
 // An agent side that sends batches 1..n as credits allow.
 struct Sender final : OutputListener {
-  void on_connected(uint64_t stored) override {
+  Status on_connected(uint64_t stored) override {
     ++connected;
     next = stored + 1;
     pump();
+    return Status::ok();
   }
   void on_acked(uint64_t upto) override { acked = upto; }
   void on_writable() override { pump(); }
@@ -205,6 +206,53 @@ void hello_then_reset(const assas::test::TestPki& pki, int port, std::atomic<boo
   done = true;
 }
 
+// A blocking TLS client on its own thread: handshake and hello, then, once hello_ok is in, one
+// batch frame and a close_notify written together (one write, so they arrive in one read), then
+// it waits for the server to close. Bounded: gives up after 10 s.
+void batch_then_close_notify(const assas::test::TestPki& pki, int port, std::atomic<bool>& done) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  auto context = TlsContext::make_client({pki.ca(), pki.client_cert(), pki.client_key(), ""});
+  auto tls = TlsSession::client(std::move(context).value(), "localhost");
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            (*tls)->start().is_ok();
+  bool hello_sent = false;
+  bool closing = false;
+  std::string plaintext;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ok && std::chrono::steady_clock::now() < deadline) {
+    std::string bytes;
+    if ((*tls)->handshake_complete() && !hello_sent) {
+      encode_frame(HelloFrame{kProtocolVersion, "web-01", "web-01", 1}, bytes);
+      hello_sent = true;
+    } else if (!plaintext.empty() && !closing) {  // hello_ok
+      std::string payload = "the last words";
+      encode_frame(BatchFrame{1, 1, static_cast<uint32_t>(payload.size()), Codec::kNone, payload},
+                   bytes);
+      closing = true;
+    }
+    ok = bytes.empty() || (*tls)->send(bytes).is_ok();
+    if (closing && !bytes.empty()) {
+      (*tls)->shutdown();
+    }
+    std::string out = (*tls)->take_output();
+    ok = ok && ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size());
+    pollfd p{fd, POLLIN, 0};
+    if (ok && ::poll(&p, 1, 100) == 1) {
+      char buf[16384];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      ok = n > 0 &&
+           (closing ||
+            (*tls)->receive(std::string_view(buf, static_cast<size_t>(n)), plaintext).is_ok());
+    }
+  }
+  ::close(fd);
+  done = true;
+}
+
 }  // namespace
 
 TEST_CASE("batches flow under credits and acks come back and identity comes from the certificate",
@@ -314,6 +362,20 @@ TEST_CASE("a peer that resets the connection after its hello is closed once, wit
   client.join();
   REQUIRE(closed);
   REQUIRE(h.receiver.hellos.size() == 1);
+  h.finish_server();
+}
+
+TEST_CASE("a frame that arrives together with the peer's close_notify is still delivered",
+          "[server]") {
+  Harness h;
+  std::atomic<bool> client_done{false};
+  std::thread client(batch_then_close_notify, std::cref(h.pki), h.server->bound_ports().at(0),
+                     std::ref(client_done));
+  bool closed = h.run_until([&] { return client_done && h.receiver.closed == 1; });
+  client.join();
+  REQUIRE(closed);
+  REQUIRE(h.receiver.hellos.size() == 1);
+  REQUIRE(h.receiver.payloads == std::vector<std::string>{"the last words"});
   h.finish_server();
 }
 
