@@ -333,7 +333,11 @@ bool FileTail::drain() {
     splitter_.consume();
   }
   has_unpushed_ = false;
-  if (splitter_.held_bytes() == 0) {
+  // The partial-line timeout is for a last line waiting for its newline. A chunk that ends mid-line
+  // while more of the file waits (catching up on a backlog) is not that: its line continues in the
+  // next read, and a deadline set here would cut it in two if the backlog takes longer than the
+  // timeout (found by the slow-receiver fault test).
+  if (splitter_.held_bytes() == 0 || splitter_.offset() < size_) {
     partial_deadline_ms_ = 0;
   } else if (partial_deadline_ms_ == 0 && config_.partial_line_timeout.count() > 0) {
     partial_deadline_ms_ =
@@ -457,7 +461,9 @@ bool FileTail::flush_due(bool force) {
       return false;
     }
   }
-  if (partial_deadline_ms_ != 0 && (force || now >= partial_deadline_ms_)) {
+  // Not while the last stat says more of the file waits: that completes the line.
+  if (partial_deadline_ms_ != 0 &&
+      (force || (now >= partial_deadline_ms_ && splitter_.offset() >= size_))) {
     Line line;
     if (splitter_.take_partial(line)) {
       if (!offer(line)) {

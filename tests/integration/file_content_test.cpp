@@ -82,6 +82,25 @@ TEST_CASE("scenario 10: a partial last line is held for its newline or sent afte
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
+TEST_CASE("scenario 10: a backlog read in many chunks for longer than the timeout has no cut line",
+          "[integration][file][content]") {
+  // 4 KiB reads and small batches: catching up on 60,000 lines takes far longer than the
+  // 100 ms timeout, and most chunks end in the middle of a line that the next read completes.
+  Deployment d;
+  d.set_collector(collector(d, "    partial_line_timeout: 100ms\n    read_buffer: 4KiB\n"));
+  LogWriter w(d.logs_dir() + "/app.log", "b");
+  w.write(60000);
+  d.start_ingest();
+  d.start_agent("pipeline: { batch: { max_events: 16, max_delay: 20ms } }\n");
+  require_exactly_once(d, w.ids(), 180s);
+  for (const ReceivedEvent& e : d.received()) {
+    INFO(e.message);
+    REQUIRE(e.fields.count("partial") == 0);
+    REQUIRE(e.message == w.line(std::stoi(e.message.substr(2))));
+  }
+  REQUIRE(d.agent().terminate(20s) == 0);
+}
+
 TEST_CASE("scenario 11: an over-long line is split into marked pieces",
           "[integration][file][content]") {
   Deployment d;
