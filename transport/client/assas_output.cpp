@@ -179,16 +179,13 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     inflight_bytes_ = 0;
     backoff_.reset();
     last_frame_ms_ = last_sent_ms_ = uv_now(loop_);
-    uint64_t tick = std::max<int64_t>(
-        1, std::min(options_.heartbeat_interval.count(), options_.heartbeat_timeout.count() / 2));
-    int rc = uv_timer_start(&heartbeat_timer_, &AssasOutput::on_heartbeat, tick, tick);
-    ASSAS_CHECK(rc == 0, "timer start cannot fail");
+    arm_heartbeat();
     ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", options_.name),
               log::kv("endpoint", endpoints_[endpoint_index_].to_string()),
               log::kv("window_batches", window_batches_));
     if (endpoint_index_ != preferred_ && options_.failback_after.count() > 0) {
-      rc = uv_timer_start(&failback_timer_, &AssasOutput::on_failback_due,
-                          static_cast<uint64_t>(options_.failback_after.count()), 0);
+      int rc = uv_timer_start(&failback_timer_, &AssasOutput::on_failback_due,
+                              static_cast<uint64_t>(options_.failback_after.count()), 0);
       ASSAS_CHECK(rc == 0, "timer start cannot fail");
     }
     Status accepted = listener_->on_connected(ok.stored_upto);
@@ -255,6 +252,20 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
     ASSAS_CHECK(rc == 0, "timer start cannot fail");
   }
 
+  // The next look: a tick of min(interval, timeout/2) for the pings, but never past the moment the
+  // silence reaches heartbeat.timeout, so that a dead peer is found at the timeout, not up to a
+  // tick later.
+  void arm_heartbeat() {
+    auto interval = static_cast<uint64_t>(options_.heartbeat_interval.count());
+    auto timeout = static_cast<uint64_t>(options_.heartbeat_timeout.count());
+    uint64_t tick = std::max<uint64_t>(1, std::min(interval, timeout / 2));
+    uint64_t now = uv_now(loop_);
+    uint64_t silent_until = last_frame_ms_ + timeout;
+    uint64_t next = silent_until > now ? std::min(tick, silent_until - now) : 1;
+    int rc = uv_timer_start(&heartbeat_timer_, &AssasOutput::on_heartbeat, next, 0);
+    ASSAS_CHECK(rc == 0, "timer start cannot fail");
+  }
+
   static void on_heartbeat(uv_timer_t* timer) noexcept {
     auto* self = static_cast<AssasOutput*>(timer->data);
     if (self->state_ != State::kReady || self->connection_ == nullptr) {
@@ -276,6 +287,7 @@ class AssasOutput final : public Output, private ClientConnection::Owner {
       self->connection_->send_frame(PingFrame{now});
       self->last_sent_ms_ = now;
     }
+    self->arm_heartbeat();
   }
 
   void fail(const Status& why) {
