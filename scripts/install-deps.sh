@@ -11,6 +11,7 @@ packages=(
   gzip zstd          # compressed rotated files in the file collector tests
   rsyslog            # the peer the benchmark measures against
   systemd-journal-remote  # makes real journal files for tests (shared/tools/make-journal)
+  libfaketime        # moves the agent's clock in the clock-jump tests (fault 11)
 )
 
 missing=()

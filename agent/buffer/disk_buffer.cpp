@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <ctime>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -90,6 +91,9 @@ struct DiskBuffer::Impl {
   uint64_t durable_seq = 0;
   uint64_t released_upto = 0;
   uint64_t indexed_events = 0;  // events in the index
+  bool write_failing = false;   // the last append failed (a full or failing disk)
+  bool retiring = false;        // the newest segment is being deleted on the Worker
+  void maybe_retire_newest(uint64_t upto);
 
   uv_idle_t idle{};
   std::deque<std::function<void()>> ready;  // completions that must not run inside the call
@@ -123,7 +127,11 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
     impl->disk_bytes += seg.file_bytes;
     impl->segments[id] = {std::move(seg.path), seg.file_bytes, seg.records.back().seq};
   }
-  impl->last_seq = impl->durable_seq = impl->recovery.last_seq;
+  Result<uint64_t> floor = load_seq_floor(options.dir);
+  if (!floor.is_ok()) {
+    return floor.status();
+  }
+  impl->last_seq = impl->durable_seq = std::max(impl->recovery.last_seq, floor.value());
   impl->writer = std::make_unique<SegmentWriter>(options.dir, options.segment_size_bytes,
                                                  options.fsync, id + 1);
   int rc = uv_idle_init(loop, &impl->idle);
@@ -297,11 +305,14 @@ void DiskBuffer::Impl::on_written(InFlight& job) {
       cache_put(record);
     } else if (failure.is_ok()) {
       failure = outcome.status;
-      ASSAS_LOG(kError, "disk buffer append failed", log::kv("seq", record.seq),
-                log::kv("error", failure.to_string()));
+      if (!write_failing) {  // the pipeline retries every second: once per spell is enough
+        ASSAS_LOG(kError, "disk buffer append failed", log::kv("seq", record.seq),
+                  log::kv("error", failure.to_string()));
+      }
     }
     completions.emplace_back(std::move(job.appends[i].durable), outcome.status);
   }
+  write_failing = !failure.is_ok();
   if (!failure.is_ok()) {
     // Appends queued behind a failed one fail too, so that the pipeline can append the failed
     // seq again: seqs in the buffer have no holes and keep increasing.
@@ -376,6 +387,7 @@ void DiskBuffer::Impl::release(uint64_t upto) {
   if (segments.empty()) {
     return;
   }
+  maybe_retire_newest(upto);
   uint64_t newest = segments.rbegin()->first;  // kept: it holds the highest seq across restarts
   for (auto it = segments.begin(); it != segments.end() && it->first != newest;) {
     if (it->second.max_seq > upto) {
@@ -393,6 +405,37 @@ void DiskBuffer::Impl::release(uint64_t upto) {
         nullptr);
     it = segments.erase(it);
   }
+}
+
+// The newest segment is kept, as it says where the seqs were, unless the space it holds is wanted:
+// when the disk refused a write, or the buffer is past half its max_size, and every record in it is
+// released. Without this, a disk that filled while everything buffered sat in one segment would
+// never get space back (found by the full-disk fault test), nor would a max_size below
+// segment_size. It waits while a write is on the Worker (that write could still add to it).
+void DiskBuffer::Impl::maybe_retire_newest(uint64_t upto) {
+  auto newest = std::prev(segments.end());
+  if (retiring || writing || !pending.empty() || newest->second.max_seq > upto ||
+      (!write_failing && disk_bytes <= options.max_size_bytes / 2)) {
+    return;
+  }
+  retiring = true;
+  auto result = std::make_shared<Status>();
+  SegmentWriter* w = writer.get();
+  worker.post([w, result, id = newest->first, path = newest->second.path,
+               max_seq = newest->second.max_seq] { *result = w->retire(id, path, max_seq); },
+              [this, result, id = newest->first] {
+                retiring = false;
+                auto it = segments.find(id);
+                if (!result->is_ok()) {
+                  ASSAS_LOG(kWarn, "cannot delete the released newest disk buffer segment yet",
+                            log::kv("error", result->to_string()));
+                  return;
+                }
+                if (it != segments.end()) {
+                  disk_bytes -= it->second.size_bytes;
+                  segments.erase(it);
+                }
+              });
 }
 
 // Completions of calls that would otherwise call back before returning (which the caller may not

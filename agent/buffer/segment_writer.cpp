@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/buffer/segment_format.h"
+#include "agent/buffer/stream_id_file.h"
 #include "base/file_util.h"
 #include "base/log.h"
 
@@ -30,6 +31,17 @@ void SegmentWriter::close() {
     ::close(fd_);
     fd_ = -1;
   }
+}
+
+Status SegmentWriter::retire(uint64_t id, const std::string& path, uint64_t max_seq) {
+  ASSAS_RETURN_IF_ERROR(store_seq_floor(dir_, max_seq));
+  if (fd_ >= 0 && id_ == id) {
+    close();
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return posix_status("unlink '" + path + "'", errno);
+  }
+  return Status::ok();
 }
 
 void SegmentWriter::write(WriteBatch& batch) {

@@ -48,6 +48,10 @@ class SegmentWriter {
   void write(WriteBatch& batch);
   // Closes the current segment (at DiskBuffer::close, after the last batch).
   void close();
+  // Deletes segment `id` (at path), every record of which is released, even if it is the one being
+  // appended to: the next write starts a new segment. Its highest seq goes to the seq floor file
+  // first, so that seqs keep increasing across a restart with no segment left.
+  Status retire(uint64_t id, const std::string& path, uint64_t max_seq);
 
  private:
   Status sync();

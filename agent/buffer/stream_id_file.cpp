@@ -6,6 +6,7 @@
 
 #include <sys/random.h>
 
+#include "base/bytes.h"
 #include "base/file_util.h"
 #include "base/log.h"
 
@@ -52,6 +53,30 @@ Result<uint64_t> load_or_create_stream_id(const std::string& dir, bool had_segme
   std::snprintf(line, sizeof line, "%016llx\n", static_cast<unsigned long long>(id));
   ASSAS_RETURN_IF_ERROR(atomic_write_file(path, line));
   return id;
+}
+
+Result<uint64_t> load_seq_floor(const std::string& dir) {
+  std::string path = dir + "/last_seq";
+  Result<std::string> text = read_file(path, 64);
+  if (!text.is_ok()) {
+    return text.status().code() == StatusCode::kNotFound ? Result<uint64_t>(uint64_t{0})
+                                                         : Result<uint64_t>(text.status());
+  }
+  std::string_view v = text.value();
+  if (!v.empty() && v.back() == '\n') {
+    v.remove_suffix(1);
+  }
+  uint64_t seq = 0;
+  if (!parse_decimal_u64(v, seq)) {
+    return corruption("'" + path + "' does not hold a decimal seq; remove it and the stream_id " +
+                      "file to start a new stream (the receiver may then store buffered batches " +
+                      "again)");
+  }
+  return seq;
+}
+
+Status store_seq_floor(const std::string& dir, uint64_t seq) {
+  return atomic_write_file(dir + "/last_seq", std::to_string(seq) + "\n");
 }
 
 }  // namespace assas::agent

@@ -15,4 +15,10 @@ namespace assas::agent {
 // naming the fix. had_segments only decides whether a missing file deserves a warning.
 Result<uint64_t> load_or_create_stream_id(const std::string& dir, bool had_segments);
 
+// <dir>/last_seq: the highest seq of a segment deleted while it was the newest (a full disk), as a
+// decimal and a newline (0600). Seqs must keep increasing within a stream even when no segment
+// is left to say where they were. 0 if there is no such file; a damaged one is an error.
+Result<uint64_t> load_seq_floor(const std::string& dir);
+Status store_seq_floor(const std::string& dir, uint64_t seq);
+
 }  // namespace assas::agent

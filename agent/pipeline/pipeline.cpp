@@ -187,6 +187,7 @@ void Pipeline::on_durable(uint64_t seq, const Status& status) {
                 log::kv("seq", seq), log::kv("error", status.to_string()));
     }
     write_failed_ = true;
+    write_failure_ = status.code();
     set_paused(PauseReason::kBufferFull, true);
     int rc = uv_timer_start(&retry_timer_, &Pipeline::on_retry_timer,
                             static_cast<uint64_t>(options_.retry_delay.count()), 0);
@@ -309,10 +310,11 @@ void Pipeline::set_paused(PauseReason reason, bool paused) {
   current = paused;
   if (reason == PauseReason::kBufferFull) {
     stats_.reading_paused_full = paused;
-    ASSAS_LOG(
-        kInfo,
-        paused ? "disk buffer is full; reading paused" : "disk buffer has room; reading resumed",
-        log::kv("buffer_bytes", buffer_.size_bytes()));
+    const char* what = !paused ? "disk buffer has room; reading resumed"
+                       : write_failed_ && write_failure_ != StatusCode::kResourceExhausted
+                           ? "disk buffer refuses writes (an I/O error); reading paused"
+                           : "disk buffer is full; reading paused";
+    ASSAS_LOG(kInfo, what, log::kv("buffer_bytes", buffer_.size_bytes()));
   }
   for (Collector* collector : collectors_) {
     if (paused) {

@@ -141,6 +141,7 @@ class Pipeline final : public EventSink {
   std::deque<Compressed> waiting_;  // compressed, in seq order, not yet handed to the buffer
   bool appending_ = false;          // a waiting_.front() append is in progress
   bool write_failed_ = false;       // the last append failed; retrying after retry_delay
+  StatusCode write_failure_ = StatusCode::kOk;
   bool paused_[kPauseReasonCount] = {};
   bool shutting_down_ = false;
   bool closed_ = false;

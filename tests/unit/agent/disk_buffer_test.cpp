@@ -234,6 +234,32 @@ TEST_CASE("release deletes fully released segments but keeps the newest", "[buff
   h.finish();
 }
 
+TEST_CASE("a fully released newest segment is deleted when the buffer is past half its size",
+          "[buffer]") {
+  assas::test::TempDir tmp;
+  LoopHarness h;
+  DiskBufferOptions options = options_in(tmp);
+  options.max_size_bytes = 1000;  // below one segment: everything is in the newest one
+  auto buffer = h.open(options);
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    REQUIRE(h.append(*buffer, make_record(seq)).is_ok());
+  }
+  REQUIRE(segment_files(options.dir).size() == 1);
+  REQUIRE_FALSE(buffer->has_room(600));
+  buffer->release(10);
+  test::run_until(h.loop(), [&] { return buffer->size_bytes() == 0; });
+  REQUIRE(buffer->has_room(600));
+  REQUIRE(segment_files(options.dir).empty());
+  REQUIRE(assas::test::read_text_file(options.dir + "/last_seq") == "10\n");
+  h.close(buffer);
+  buffer = h.open(options);  // no segment left: the seqs still go on from where they were
+  REQUIRE(buffer->last_seq() == 10);
+  REQUIRE(h.append(*buffer, make_record(11)).is_ok());  // into a new segment
+  REQUIRE(segment_files(options.dir).size() == 1);
+  h.close(buffer);
+  h.finish();
+}
+
 TEST_CASE("has_room bounds the size, counting appends in flight and an empty buffer takes anything",
           "[buffer]") {
   assas::test::TempDir tmp;
