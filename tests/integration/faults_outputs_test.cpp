@@ -105,8 +105,9 @@ void drop_mode(const std::string& mode, const std::string& reason) {
   w.write_incompressible(60000);
   // All of it is read: dropping never pauses the reading.
   bool read_all = wait_for([&] { return d.metric("assas_events_total") == 60000; }, 60s);
-  INFO("agent log:\n" << d.agent_log() << "metrics:\n"
-                       << read_text_file(d.agent_data_dir() + "/metrics.prom"));
+  INFO("agent log:\n"
+       << d.agent_log() << "metrics:\n"
+       << read_text_file(d.agent_data_dir() + "/metrics.prom"));
   REQUIRE(read_all);
   REQUIRE(wait_for([&] { return log_has(d.agent_log(), "disk buffer is full; dropping"); }, 20s));
   d.start_ingest();
