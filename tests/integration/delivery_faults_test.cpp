@@ -53,17 +53,9 @@ void start(Deployment& d) {
   d.start_agent(kPipeline);
 }
 
-// The offset the checkpoint file holds for the one file source, or -1.
-int64_t checkpointed_offset(const Deployment& d) {
-  std::istringstream lines(read_text_file(d.agent_data_dir() + "/checkpoints"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("file:logs:", 0) == 0) {  // "<source id> <offset> <token>"
-      size_t space = line.find(' ');
-      return std::stoll(line.substr(space + 1));
-    }
-  }
-  return -1;
+// The offset the agent's checkpoint file holds for the one file source, or -1.
+int64_t agent_checkpoint(const Deployment& d) {
+  return checkpointed_offset(d.agent_data_dir() + "/checkpoints");
 }
 
 // Fault 3: with the receiver down, the agent buffers every line and stops; then one segment of its
@@ -78,7 +70,7 @@ void damaged_buffer(bool truncate) {
   LogWriter w(d.logs_dir() + "/app.log", "t");
   w.write(20000);
   auto size = static_cast<int64_t>(fs::file_size(w.path()));
-  REQUIRE(wait_for([&] { return checkpointed_offset(d) == size; }, 60s));  // all in the buffer
+  REQUIRE(wait_for([&] { return agent_checkpoint(d) == size; }, 60s));  // all in the buffer
   REQUIRE(d.agent().terminate(20s) == 0);
   std::vector<fs::path> segments;
   for (const auto& entry : fs::directory_iterator(d.agent_data_dir() + "/buffer")) {
@@ -238,7 +230,7 @@ TEST_CASE("fault 5: a full buffer with when_full: block stops reading and loses 
   for (const auto& entry : fs::directory_iterator(d.agent_data_dir() + "/buffer")) {
     buffered += entry.is_regular_file() ? entry.file_size() : 0;
   }
-  int64_t read_upto = checkpointed_offset(d);
+  int64_t read_upto = agent_checkpoint(d);
   auto size = static_cast<int64_t>(fs::file_size(w.path()));
   std::printf(
       "  buffer full: %ju bytes on disk (max_size 1 MiB), file read up to %jd of %jd "

@@ -120,19 +120,6 @@ void random_lines(std::mt19937_64& random, const std::string& tag, int n, std::s
   }
 }
 
-// The offset a checkpoint file holds for the one file source, or -1.
-int64_t checkpointed_offset(const std::string& checkpoint_file) {
-  std::istringstream lines(read_text_file(checkpoint_file));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("file:logs:", 0) == 0) {  // "<source id> <offset> <token>"
-      size_t space = line.find(' ');
-      return std::stoll(line.substr(space + 1));
-    }
-  }
-  return -1;
-}
-
 // Bytes in the buffer's segment files.
 uintmax_t segment_bytes(const std::string& buffer_dir) {
   uintmax_t total = 0;

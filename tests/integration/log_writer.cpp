@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace assas::test {
@@ -208,6 +209,18 @@ const std::vector<std::string>& PacedWriter::finish() {
     thread_.join();
   }
   return writer_.ids();
+}
+
+int64_t checkpointed_offset(const std::string& checkpoint_file) {
+  std::istringstream lines(read_text_file(checkpoint_file));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("file:logs:", 0) == 0) {  // "<source id> <offset> <token>"
+      size_t space = line.find(' ');
+      return std::stoll(line.substr(space + 1));
+    }
+  }
+  return -1;
 }
 
 void require_exactly_once(const Deployment& d, const std::vector<std::string>& expected,

@@ -80,6 +80,9 @@ class PacedWriter {
   std::thread thread_;
 };
 
+// The offset a checkpoint file holds for the one file source (collector "logs"), or -1.
+int64_t checkpointed_offset(const std::string& checkpoint_file);
+
 // Every id in the messages received ("<tag>#<n>" tokens; a multiline event holds several).
 std::vector<std::string> received_ids(const std::vector<ReceivedEvent>& events);
 
