@@ -177,6 +177,10 @@ uint64_t DiskBuffer::size_bytes() const {
   return impl_->disk_bytes + impl_->in_flight_bytes;
 }
 
+uint64_t DiskBuffer::max_size_bytes() const {
+  return impl_->options.max_size_bytes;
+}
+
 uint64_t DiskBuffer::record_count() const {
   return impl_->index.size() + impl_->writing_count + impl_->pending.size();
 }

@@ -76,6 +76,7 @@ class DiskBuffer {
   uint64_t first_seq() const;     // lowest seq not yet released (0 if empty)
   uint64_t size_bytes() const;    // bytes on disk, including appends in flight
   uint64_t record_count() const;  // records not yet released
+  uint64_t max_size_bytes() const;
 
   // Whether a record of about this many bytes fits under max_size_bytes.
   bool has_room(uint64_t record_bytes) const;

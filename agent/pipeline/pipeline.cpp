@@ -169,7 +169,7 @@ void Pipeline::submit_next() {
     update_pauses();  // a dropped batch is one fewer in flight
     return;
   }
-  end_dropping();
+  maybe_end_dropping();
   const BufferRecord& record = waiting_.front().record;
   appending_ = true;
   uint64_t seq = record.seq;
@@ -267,8 +267,11 @@ void Pipeline::drop_newest() {
   maybe_finish_shutdown();
 }
 
-void Pipeline::end_dropping() {
-  if (!dropping_) {
+// A spell of dropping ends once a quarter of the buffer is free again, not at the first batch
+// that fits: under a steady overload every acknowledgement would otherwise end a spell and the
+// next batch start another, two log lines each time.
+void Pipeline::maybe_end_dropping() {
+  if (!dropping_ || !buffer_.has_room(buffer_.max_size_bytes() / 4)) {
     return;
   }
   dropping_ = false;
@@ -287,6 +290,7 @@ void Pipeline::on_buffer_space() {
   if (making_room_) {
     return;
   }
+  maybe_end_dropping();
   submit_next();
   update_pauses();
 }

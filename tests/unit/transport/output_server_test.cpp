@@ -167,19 +167,34 @@ struct Harness {
   std::unique_ptr<TlsServer> server;
 };
 
+// A blocking TCP connection to 127.0.0.1:port with a client TLS session started on it, for the
+// hand-made clients below; ok is false if either failed.
+struct BlockingTlsClient {
+  BlockingTlsClient(const assas::test::TestPki& pki, int port)
+      : fd(::socket(AF_INET, SOCK_STREAM, 0)),
+        tls(TlsSession::client(
+            TlsContext::make_client({pki.ca(), pki.client_cert(), pki.client_key(), ""}).value(),
+            "localhost")) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+         (*tls)->start().is_ok();
+  }
+  int fd;
+  Result<std::unique_ptr<TlsSession>> tls;
+  bool ok = false;
+};
+
 // A blocking TLS client on its own thread: handshake, hello, wait for the answer, then a TCP
 // reset (SO_LINGER 0) instead of a clean close, like an agent killed with SIGKILL. Bounded: gives
 // up after 10 s.
 void hello_then_reset(const assas::test::TestPki& pki, int port, std::atomic<bool>& done) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  auto context = TlsContext::make_client({pki.ca(), pki.client_cert(), pki.client_key(), ""});
-  auto tls = TlsSession::client(std::move(context).value(), "localhost");
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-            (*tls)->start().is_ok();
+  BlockingTlsClient client(pki, port);
+  int fd = client.fd;
+  auto& tls = client.tls;
+  bool ok = client.ok;
   bool hello_sent = false;
   std::string plaintext;
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -210,15 +225,10 @@ void hello_then_reset(const assas::test::TestPki& pki, int port, std::atomic<boo
 // batch frame and a close_notify written together (one write, so they arrive in one read), then
 // it waits for the server to close. Bounded: gives up after 10 s.
 void batch_then_close_notify(const assas::test::TestPki& pki, int port, std::atomic<bool>& done) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  auto context = TlsContext::make_client({pki.ca(), pki.client_cert(), pki.client_key(), ""});
-  auto tls = TlsSession::client(std::move(context).value(), "localhost");
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-            (*tls)->start().is_ok();
+  BlockingTlsClient client(pki, port);
+  int fd = client.fd;
+  auto& tls = client.tls;
+  bool ok = client.ok;
   bool hello_sent = false;
   bool closing = false;
   std::string plaintext;
