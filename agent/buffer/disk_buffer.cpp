@@ -64,6 +64,7 @@ struct DiskBuffer::Impl {
   void read_after(uint64_t after, ReadCallback done);
   void release(uint64_t upto);
   void cache_put(const BufferRecord& record);
+  static uint64_t cached_size(const BufferRecord& record);
   void defer(std::function<void()> fn);
   static void on_idle(uv_idle_t* handle) noexcept;
   void run_ready();
@@ -334,18 +335,27 @@ void DiskBuffer::Impl::on_written(InFlight& job) {
   maybe_finish_close();
 }
 
+// What a cached record costs: its payload, its positions, and the map node and control blocks
+// around them (an estimate; the point is that the bound covers more than payload bytes).
+uint64_t DiskBuffer::Impl::cached_size(const BufferRecord& record) {
+  uint64_t bytes = (record.payload ? record.payload->size() : 0) + 160;
+  for (const auto& [source_id, position] : record.positions) {
+    bytes += source_id.size() + position.token.size() + 64;
+  }
+  return bytes;
+}
+
+// The cache keeps the OLDEST unreleased records that fit, and skips new ones once full: those are
+// what the shippers read next, also after an outage (evicting the oldest for the newest, as it
+// did, meant that a long outage filled it with the batches sent last, then read everything else
+// from disk anyway). Released records leave it in release().
 void DiskBuffer::Impl::cache_put(const BufferRecord& record) {
-  uint64_t bytes = record.payload ? record.payload->size() : 0;
-  if (bytes > options.cache_bytes) {
+  uint64_t bytes = cached_size(record);
+  if (cache_bytes + bytes > options.cache_bytes) {
     return;
   }
   cache[record.seq] = record;
   cache_bytes += bytes;
-  while (cache_bytes > options.cache_bytes) {
-    auto oldest = cache.begin();
-    cache_bytes -= oldest->second.payload ? oldest->second.payload->size() : 0;
-    cache.erase(oldest);
-  }
 }
 
 void DiskBuffer::Impl::read_after(uint64_t after, ReadCallback done) {
@@ -385,7 +395,7 @@ void DiskBuffer::Impl::release(uint64_t upto) {
   }
   index.erase(index.begin(), end);
   for (auto it = cache.begin(); it != cache.end() && it->first <= upto;) {
-    cache_bytes -= it->second.payload ? it->second.payload->size() : 0;
+    cache_bytes -= cached_size(it->second);
     it = cache.erase(it);
   }
   if (segments.empty()) {

@@ -16,8 +16,9 @@
 // - Records are released in seq order once acknowledged by the receiver (and checkpointed); a
 //   segment file is deleted once every record in it is released. The newest segment is always
 //   kept, so the highest seq survives even when everything was released.
-// - A small in-memory cache keeps the payloads of the most recent records (bounded by
-//   cache_bytes), so that a shipper that keeps up never reads the disk.
+// - A small in-memory cache keeps the oldest unreleased records that fit in cache_bytes (payloads,
+//   positions and their overhead), so that a shipper that keeps up never reads the disk, and one
+//   that comes back after an outage finds the first batches it needs in memory.
 // - stream_id: a random 64-bit id made when the directory is first created. The receiver
 //   de-duplicates per (agent, stream_id, seq), so that a wiped buffer (seqs restarting at 1) is a
 //   new stream rather than a run of "duplicates".
@@ -44,7 +45,7 @@ struct DiskBufferOptions {
   uint64_t max_size_bytes = 2ULL << 30;       // total of all segment files
   uint64_t segment_size_bytes = 32ULL << 20;  // start a new segment past this size
   bool fsync = true;                          // false: durable once written (page cache only)
-  uint64_t cache_bytes = 8ULL << 20;          // recent payloads kept in memory for the shipper
+  uint64_t cache_bytes = 4ULL << 20;          // unreleased records kept in memory for shippers
 };
 
 struct RecoveryReport {
