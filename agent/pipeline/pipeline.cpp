@@ -205,12 +205,7 @@ void Pipeline::on_durable(uint64_t seq, const Status& status) {
   stats_.bytes_raw += done.raw_bytes;
   stats_.bytes_compressed += done.record.payload->size();
   // Durable first, then checkpoint: the store persists these positions only now.
-  store_.update(seq, done.record.positions);
-  for (Collector* collector : collectors_) {
-    for (const auto& [source_id, position] : done.record.positions) {
-      collector->on_durable(source_id, position);
-    }
-  }
+  lines_done(done.record);
   if (on_durable_) {
     on_durable_(seq);
   }
@@ -258,13 +253,19 @@ void Pipeline::drop_newest() {
     ASSAS_LOG(kError, "disk buffer is full; dropping new batches (when_full: drop_newest)",
               log::kv("seq", dropped.record.seq), log::kv("events", dropped.record.event_count));
   }
-  store_.update(dropped.record.seq, dropped.record.positions);
+  lines_done(dropped.record);
+  maybe_finish_shutdown();
+}
+
+// The batch's lines are done with (durable, or dropped by policy): the checkpoint may move past
+// them, and the collectors may let go of what they held for them.
+void Pipeline::lines_done(const BufferRecord& record) {
+  store_.update(record.seq, record.positions);
   for (Collector* collector : collectors_) {
-    for (const auto& [source_id, position] : dropped.record.positions) {
+    for (const auto& [source_id, position] : record.positions) {
       collector->on_durable(source_id, position);
     }
   }
-  maybe_finish_shutdown();
 }
 
 // A spell of dropping ends once a quarter of the buffer is free again, not at the first batch

@@ -114,6 +114,7 @@ class Pipeline final : public EventSink {
   // when_full: drop_*: makes room or drops the front batch; false if the batch must wait.
   bool drop_for_room();
   void drop_newest();
+  void lines_done(const BufferRecord& record);
   void maybe_end_dropping();
   void on_durable(uint64_t seq, const Status& status);
   void update_pauses();

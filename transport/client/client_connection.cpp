@@ -135,8 +135,9 @@ void ClientConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_
     return;
   }
   if (nread < 0) {
-    self->fail(nread == UV_EOF ? self->peer_closed(unavailable("receiver closed the connection"))
-                               : uv_status(static_cast<int>(nread), "read"));
+    self->fail(nread == UV_EOF
+                   ? self->decoder_.closed_mid_frame(unavailable("receiver closed the connection"))
+                   : uv_status(static_cast<int>(nread), "read"));
     return;
   }
   self->handle_bytes(std::string_view(buf->base, static_cast<size_t>(nread)));
@@ -153,7 +154,7 @@ void ClientConnection::handle_bytes(std::string_view ciphertext) {
       decoder_.feed(plaintext_);
       deliver_frames();
     }
-    fail(s.code() == StatusCode::kUnavailable ? peer_closed(s) : s);
+    fail(s.code() == StatusCode::kUnavailable ? decoder_.closed_mid_frame(s) : s);
     return;
   }
   if (!plaintext_.empty()) {
@@ -174,17 +175,6 @@ void ClientConnection::deliver_frames() {
     }
     owner_.on_frame(*this, **frame);
   }
-}
-
-// A receiver that closes with part of a frame unread cut it: the reason says so, with how much
-// of it came, instead of only "closed".
-Status ClientConnection::peer_closed(const Status& why) const {
-  size_t partial = decoder_.buffered_bytes();
-  if (partial == 0) {
-    return why;
-  }
-  return {why.code(), why.message() + " in the middle of a frame (" + std::to_string(partial) +
-                          " bytes of it received)"};
 }
 
 void ClientConnection::send_frame(const Frame& frame) {

@@ -64,7 +64,6 @@ class ClientConnection {
 
   void handle_bytes(std::string_view ciphertext);
   void deliver_frames();
-  Status peer_closed(const Status& why) const;
   void flush();
   void fail(const Status& why);
   void maybe_finish();

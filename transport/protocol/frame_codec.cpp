@@ -214,4 +214,13 @@ Result<std::optional<Frame>> FrameDecoder::next() {
   return std::optional<Frame>(std::move(frame).value());
 }
 
+Status FrameDecoder::closed_mid_frame(const Status& why) const {
+  size_t partial = buffered_bytes();
+  if (partial == 0) {
+    return why;
+  }
+  return {why.code(), why.message() + " in the middle of a frame (" + std::to_string(partial) +
+                          " bytes of it received)"};
+}
+
 }  // namespace assas::transport

@@ -41,6 +41,8 @@ class FrameDecoder {
   // Views in the returned frame stay valid until the next feed() or next().
   Result<std::optional<Frame>> next();
   size_t buffered_bytes() const { return buffer_.size() - consumed_; }
+  // why, saying that the peer closed in the middle of a frame when part of one is buffered.
+  Status closed_mid_frame(const Status& why) const;
 
  private:
   uint32_t max_frame_bytes_;

@@ -145,12 +145,8 @@ void ServerConnection::deliver_frames() {
 // A peer that closes with part of a frame unread cut it (a crash, a bug, a broken middlebox): the
 // reason says so, with how much of it came, instead of only "closed".
 Status ServerConnection::peer_closed(const Status& why) const {
-  size_t partial = decoder_.buffered_bytes();
-  if (partial == 0 || pause_count_ > 0) {  // paused: what waits may be whole frames
-    return why;
-  }
-  return {why.code(), why.message() + " in the middle of a frame (" + std::to_string(partial) +
-                          " bytes of it received)"};
+  // Paused, what waits in the decoder may be whole frames.
+  return pause_count_ > 0 ? why : decoder_.closed_mid_frame(why);
 }
 
 void ServerConnection::send(const Frame& frame) {
