@@ -27,7 +27,6 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
     return buffer.status().with_context("opening the disk buffer");
   }
   buffer_ = std::move(buffer).value();
-  buffer_max_bytes_ = options.buffer.max_size_bytes;
   const RecoveryReport& recovery = buffer_->recovery();
   if (recovery.corrupt_records > 0 || recovery.skipped_bytes > 0) {
     ASSAS_LOG(kError, "the disk buffer had corrupt or torn records; they were skipped",

@@ -89,7 +89,6 @@ class Agent {
   };
   StopStage stage_ = StopStage::kRunning;
   size_t collectors_open_ = 0;
-  uint64_t buffer_max_bytes_ = 0;
   std::function<void()> on_stopped_;
 };
 

@@ -34,7 +34,7 @@ std::string Agent::metrics_text() const {
           p.reading_paused_full ? 1 : 0);
 
   m.gauge("assas_buffer_bytes", "Bytes of the disk buffer on disk.", buffer_->size_bytes());
-  m.gauge("assas_buffer_max_bytes", "The disk buffer's max_size.", buffer_max_bytes_);
+  m.gauge("assas_buffer_max_bytes", "The disk buffer's max_size.", buffer_->max_size_bytes());
   m.gauge("assas_buffer_batches", "Batches in the disk buffer not yet released.",
           buffer_->record_count());
   m.gauge("assas_buffer_events", "Events in the durable batches of the disk buffer.",
