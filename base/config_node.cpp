@@ -375,6 +375,15 @@ Status ConfigNode::optional_duration(std::string_view key, std::chrono::nanoseco
   return Status::ok();
 }
 
+Status ConfigNode::optional_millis(std::string_view key, std::chrono::milliseconds& out,
+                                   std::chrono::nanoseconds min,
+                                   std::chrono::nanoseconds max) const {
+  std::chrono::nanoseconds value = out;
+  ASSAS_RETURN_IF_ERROR(optional_duration(key, value, min, max));
+  out = std::chrono::duration_cast<std::chrono::milliseconds>(value);
+  return Status::ok();
+}
+
 Status ConfigNode::optional_choice(std::string_view key, std::string& out,
                                    std::initializer_list<std::string_view> choices) const {
   std::optional<ConfigNode> child = get(key);

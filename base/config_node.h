@@ -76,6 +76,10 @@ class ConfigNode {
   Status optional_duration(std::string_view key, std::chrono::nanoseconds& out,
                            std::chrono::nanoseconds min = std::chrono::nanoseconds(0),
                            std::chrono::nanoseconds max = std::chrono::hours(24 * 365)) const;
+  // The same, kept in whole milliseconds (what timers take).
+  Status optional_millis(std::string_view key, std::chrono::milliseconds& out,
+                         std::chrono::nanoseconds min = std::chrono::nanoseconds(0),
+                         std::chrono::nanoseconds max = std::chrono::hours(24 * 365)) const;
   // One of a fixed set of words; the error lists them.
   Status optional_choice(std::string_view key, std::string& out,
                          std::initializer_list<std::string_view> choices) const;

@@ -1,11 +1,44 @@
 #include "base/uv_util.h"
 
 #include <csignal>
+#include <memory>
 #include <string>
 
 #include <pthread.h>
 
 namespace assas {
+
+namespace {
+
+struct OwnedWrite {
+  uv_write_t req{};
+  std::string bytes;
+  void* owner = nullptr;
+  WriteFailed on_failed = nullptr;
+};
+
+void on_owned_written(uv_write_t* req, int status) noexcept {
+  std::unique_ptr<OwnedWrite> w(reinterpret_cast<OwnedWrite*>(req));
+  if (status < 0 && status != UV_ECANCELED) {
+    w->on_failed(w->owner, status);
+  }
+}
+
+}  // namespace
+
+void write_owned(uv_stream_t* stream, std::string bytes, void* owner, WriteFailed on_failed) {
+  auto w = std::make_unique<OwnedWrite>();
+  w->bytes = std::move(bytes);
+  w->owner = owner;
+  w->on_failed = on_failed;
+  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+  int rc = uv_write(&w->req, stream, &buf, 1, &on_owned_written);
+  if (rc != 0) {
+    on_failed(owner, rc);  // no callback will come; w is freed here
+    return;
+  }
+  (void)w.release();  // freed by on_owned_written
+}
 
 Status uv_status(int rc, std::string_view context) {
   if (rc >= 0) {

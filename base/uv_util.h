@@ -2,6 +2,7 @@
 
 // libuv helpers: error conversion at the boundary, and the one way we close handles.
 
+#include <string>
 #include <string_view>
 
 #include <uv.h>
@@ -22,6 +23,12 @@ void ignore_sigpipe();
 // handlers are installed; one held meanwhile is then delivered to the handler.
 void hold_stop_signals();
 void release_stop_signals();
+
+// Writes bytes to stream; the request owns them until libuv is done with them. A write that fails
+// (also one that cannot start: then before this returns) calls on_failed(owner, rc), except with
+// UV_ECANCELED, which only says the handle is closing. owner must outlive the stream's close.
+using WriteFailed = void (*)(void* owner, int rc);
+void write_owned(uv_stream_t* stream, std::string bytes, void* owner, WriteFailed on_failed);
 
 // Counts outstanding uv_close callbacks of the handles an object owns and calls the owner back
 // once all have closed. The owner frees itself (or is freed) only from that callback.

@@ -6,14 +6,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Status optional_ms(const ConfigNode& node, std::string_view key, milliseconds& out,
-                   std::chrono::nanoseconds min, std::chrono::nanoseconds max) {
-  std::chrono::nanoseconds value = out;
-  ASSAS_RETURN_IF_ERROR(node.optional_duration(key, value, min, max));
-  out = std::chrono::duration_cast<milliseconds>(value);
-  return Status::ok();
-}
-
 Status parse_multiline(const ConfigNode& node, MultilineConfig& out) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
   std::string start;
@@ -33,7 +25,7 @@ Status parse_multiline(const ConfigNode& node, MultilineConfig& out) {
   out.max_lines = static_cast<uint32_t>(max_lines);
   ASSAS_RETURN_IF_ERROR(node.optional_size("max_bytes", out.max_bytes, 1 << 10, 64 << 20));
   ASSAS_RETURN_IF_ERROR(
-      optional_ms(node, "timeout", out.timeout, milliseconds(10), std::chrono::minutes(10)));
+      node.optional_millis("timeout", out.timeout, milliseconds(10), std::chrono::minutes(10)));
   return node.no_unknown_keys();
 }
 
@@ -68,21 +60,21 @@ Result<FileCollectorConfig> parse_file_collector_config(const ConfigNode& node,
   ASSAS_RETURN_IF_ERROR(node.optional_bool("strip_cr", config.strip_cr));
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("read_buffer", config.read_buffer_bytes, 4 << 10, 16 << 20));
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "stat_interval", config.stat_interval, milliseconds(10),
-                                    std::chrono::minutes(10)));
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "rescan_interval", config.rescan_interval,
-                                    milliseconds(10), std::chrono::hours(1)));
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "partial_line_timeout", config.partial_line_timeout,
-                                    milliseconds(0), std::chrono::hours(1)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("stat_interval", config.stat_interval,
+                                             milliseconds(10), std::chrono::minutes(10)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("rescan_interval", config.rescan_interval,
+                                             milliseconds(10), std::chrono::hours(1)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("partial_line_timeout", config.partial_line_timeout,
+                                             milliseconds(0), std::chrono::hours(1)));
   uint64_t max_open = config.max_open_files;
   ASSAS_RETURN_IF_ERROR(node.optional_uint("max_open_files", max_open, 1, 1'000'000));
   config.max_open_files = static_cast<uint32_t>(max_open);
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "close_inactive", config.close_inactive, milliseconds(10),
-                                    std::chrono::hours(24)));
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "rotate_wait", config.rotate_wait, milliseconds(0),
-                                    std::chrono::hours(24)));
-  ASSAS_RETURN_IF_ERROR(optional_ms(node, "forget_after", config.forget_after, milliseconds(0),
-                                    std::chrono::hours(24 * 365)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("close_inactive", config.close_inactive,
+                                             milliseconds(10), std::chrono::hours(24)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("rotate_wait", config.rotate_wait, milliseconds(0),
+                                             std::chrono::hours(24)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("forget_after", config.forget_after, milliseconds(0),
+                                             std::chrono::hours(24 * 365)));
   if (std::optional<ConfigNode> multiline = node.get("multiline")) {
     ASSAS_RETURN_IF_ERROR(parse_multiline(*multiline, config.multiline));
     if (config.multiline.max_bytes < config.max_line_bytes) {

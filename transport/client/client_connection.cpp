@@ -5,15 +5,6 @@
 #include "base/log.h"
 
 namespace assas::transport {
-namespace {
-
-// A write owns its bytes until libuv calls back, whatever the status.
-struct WriteRequest {
-  uv_write_t req{};
-  std::string data;
-};
-
-}  // namespace
 
 ClientConnection::ClientConnection(uv_loop_t* loop, Owner& owner, const Endpoint& endpoint,
                                    std::shared_ptr<TlsContext> tls, std::string server_name,
@@ -199,26 +190,13 @@ void ClientConnection::flush() {
   if (!tcp_open_ || tls_ == nullptr || !tls_->has_output()) {
     return;
   }
-  auto* w = new WriteRequest;
-  w->data = tls_->take_output();
-  w->req.data = this;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
-                    &ClientConnection::on_written);
-  if (rc != 0) {
-    delete w;  // no callback will come
-    if (!closing_) {
-      fail(uv_status(rc, "write to " + endpoint_.to_string()));
-    }
-  }
-}
-
-void ClientConnection::on_written(uv_write_t* req, int status) noexcept {
-  std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
-  auto* self = static_cast<ClientConnection*>(req->data);
-  if (status < 0 && status != UV_ECANCELED && !self->closing_) {
-    self->fail(uv_status(status, "write to " + self->endpoint_.to_string()));
-  }
+  write_owned(reinterpret_cast<uv_stream_t*>(&tcp_), tls_->take_output(), this,
+              [](void* owner, int rc) {
+                auto* self = static_cast<ClientConnection*>(owner);
+                if (!self->closing_) {
+                  self->fail(uv_status(rc, "write to " + self->endpoint_.to_string()));
+                }
+              });
 }
 
 void ClientConnection::connected() {

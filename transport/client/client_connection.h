@@ -60,7 +60,6 @@ class ClientConnection {
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
   static void on_timer(uv_timer_t* timer) noexcept;
-  static void on_written(uv_write_t* req, int status) noexcept;
 
   void handle_bytes(std::string_view ciphertext);
   void deliver_frames();

@@ -1,14 +1,10 @@
 #include "transport/server/server_connection.h"
 
 #include "base/log.h"
+#include "transport/endpoint.h"
 
 namespace assas::transport {
 namespace {
-
-struct WriteRequest {
-  uv_write_t req{};
-  std::string data;
-};
 
 std::string address_of(uv_tcp_t* tcp) {
   sockaddr_storage addr{};
@@ -16,15 +12,7 @@ std::string address_of(uv_tcp_t* tcp) {
   if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     return "unknown";
   }
-  char host[64] = {};
-  if (addr.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    uv_ip6_name(in6, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
-  }
-  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
-  uv_ip4_name(in4, host, sizeof host);
-  return std::string(host) + ":" + std::to_string(ntohs(in4->sin_port));
+  return address_text(reinterpret_cast<const sockaddr*>(&addr));
 }
 
 }  // namespace
@@ -167,26 +155,13 @@ void ServerConnection::flush() {
   if (tls_ == nullptr || !tls_->has_output()) {
     return;
   }
-  auto* w = new WriteRequest;
-  w->data = tls_->take_output();
-  w->req.data = this;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
-                    &ServerConnection::on_written);
-  if (rc != 0) {
-    delete w;  // no callback will come
-    if (!closing_) {
-      close(uv_status(rc, "write"));
-    }
-  }
-}
-
-void ServerConnection::on_written(uv_write_t* req, int status) noexcept {
-  std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
-  auto* self = static_cast<ServerConnection*>(req->data);
-  if (status < 0 && status != UV_ECANCELED && !self->closing_) {
-    self->close(uv_status(status, "write"));
-  }
+  write_owned(reinterpret_cast<uv_stream_t*>(&tcp_), tls_->take_output(), this,
+              [](void* owner, int rc) {
+                auto* self = static_cast<ServerConnection*>(owner);
+                if (!self->closing_) {
+                  self->close(uv_status(rc, "write"));
+                }
+              });
 }
 
 void ServerConnection::pause_reading() {

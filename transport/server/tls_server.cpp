@@ -34,17 +34,11 @@ class TlsServerImpl final : public TlsServer {
       listener->data = this;
       uv_tcp_t* handle = listener.get();
       listeners_.push_back(std::move(listener));
-      sockaddr_storage addr{};
-      int rc = address.host.find(':') != std::string::npos
-                   ? uv_ip6_addr(address.host.c_str(), address.port,
-                                 reinterpret_cast<sockaddr_in6*>(&addr))
-                   : uv_ip4_addr(address.host.c_str(), address.port,
-                                 reinterpret_cast<sockaddr_in*>(&addr));
-      if (rc != 0) {
-        return invalid_argument("listen address '" + address.to_string() +
-                                "' is not an IP address; write e.g. 0.0.0.0:6514 or [::]:6514");
+      Result<sockaddr_storage> addr = listen_sockaddr(address);
+      if (!addr.is_ok()) {
+        return addr.status();
       }
-      rc = uv_tcp_bind(handle, reinterpret_cast<sockaddr*>(&addr), 0);
+      int rc = uv_tcp_bind(handle, reinterpret_cast<const sockaddr*>(&*addr), 0);
       if (rc == 0) {
         rc = uv_listen(reinterpret_cast<uv_stream_t*>(handle), 511, &TlsServerImpl::on_accept);
       }
@@ -62,8 +56,7 @@ class TlsServerImpl final : public TlsServer {
       int len = sizeof addr;
       int port = 0;
       if (uv_tcp_getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+        port = port_of(reinterpret_cast<const sockaddr*>(&addr));
       }
       ports.push_back(port);
     }

@@ -36,17 +36,21 @@ Status check_file(const std::string& path, std::string_view role, bool is_privat
   return Status::ok();
 }
 
-Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server) {
-  ASSAS_RETURN_IF_ERROR(check_file(config.ca, "CA", false));
+Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPolicy policy) {
+  bool need_ca = !server || policy.require_client_cert || !config.ca.empty();
+  if (need_ca) {
+    ASSAS_RETURN_IF_ERROR(check_file(config.ca, "CA", false));
+  }
   ASSAS_RETURN_IF_ERROR(check_file(config.cert, "certificate", false));
   ASSAS_RETURN_IF_ERROR(check_file(config.key, "key", true));
   ERR_clear_error();
   // Both ends are ours, so the native protocol speaks TLS 1.3 and nothing older.
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+  int min_version = server && policy.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+  if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-    return openssl_status(StatusCode::kInternal, "cannot restrict TLS to version 1.3");
+    return openssl_status(StatusCode::kInternal, "cannot restrict the TLS versions");
   }
-  if (SSL_CTX_load_verify_locations(ctx, config.ca.c_str(), nullptr) != 1) {
+  if (need_ca && SSL_CTX_load_verify_locations(ctx, config.ca.c_str(), nullptr) != 1) {
     return openssl_status(StatusCode::kInvalidArgument, "CA file '" + config.ca + "'");
   }
   if (SSL_CTX_use_certificate_chain_file(ctx, config.cert.c_str()) != 1) {
@@ -61,8 +65,8 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server) {
         "key file '" + config.key + "' does not match certificate '" + config.cert + "'");
   }
   // Verification is always on: there is deliberately no option to turn it off.
-  int mode = SSL_VERIFY_PEER;
-  if (server) {
+  int mode = need_ca ? SSL_VERIFY_PEER : SSL_VERIFY_NONE;
+  if (server && policy.require_client_cert) {
     mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   }
   SSL_CTX_set_verify(ctx, mode, nullptr);
@@ -81,13 +85,14 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server) {
 
 }  // namespace
 
-Result<std::shared_ptr<TlsContext>> TlsContext::make(const TlsConfig& config, bool server) {
+Result<std::shared_ptr<TlsContext>> TlsContext::make(const TlsConfig& config, bool server,
+                                                     TlsServerPolicy policy) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
   if (ctx == nullptr) {
     return openssl_status(StatusCode::kResourceExhausted, "cannot create a TLS context");
   }
-  Status s = configure(ctx, config, server);
+  Status s = configure(ctx, config, server, policy);
   if (!s.is_ok()) {
     SSL_CTX_free(ctx);
     return s;
@@ -111,11 +116,12 @@ Status openssl_status(StatusCode code, std::string_view context) {
 }
 
 Result<std::shared_ptr<TlsContext>> TlsContext::make_client(const TlsConfig& config) {
-  return make(config, false);
+  return make(config, false, {});
 }
 
-Result<std::shared_ptr<TlsContext>> TlsContext::make_server(const TlsConfig& config) {
-  return make(config, true);
+Result<std::shared_ptr<TlsContext>> TlsContext::make_server(const TlsConfig& config,
+                                                            TlsServerPolicy policy) {
+  return make(config, true, policy);
 }
 
 TlsContext::~TlsContext() {

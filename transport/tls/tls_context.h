@@ -1,7 +1,8 @@
 #pragma once
 
 // An OpenSSL SSL_CTX configured the one way Assas allows for its native protocol: TLS 1.3 only,
-// peer verification always on (there is no switch to turn it off), the CA from the config, and
+// peer verification always on (there is no switch to turn it off; TlsServerPolicy relaxes the
+// server side for syslog senders), the CA from the config, and
 // this end's certificate and key. A key file readable by group or others is refused with an error
 // that says how to fix it (chmod 600), as ssh does. Errors name the file and OpenSSL's reason.
 //
@@ -16,12 +17,22 @@
 
 namespace assas::transport {
 
+// How a server context treats its clients. The native protocol uses the defaults; a listener for
+// other senders (syslog over TLS from network equipment) may accept TLS 1.2 and clients without
+// a certificate.
+struct TlsServerPolicy {
+  bool require_client_cert = true;  // false: a certificate is verified when sent, not required
+  bool allow_tls12 = false;         // RFC 5425 senders often speak TLS 1.2 only
+};
+
 class TlsContext {
  public:
   // Client: verifies the server certificate against config.ca and its name (set per session).
   static Result<std::shared_ptr<TlsContext>> make_client(const TlsConfig& config);
-  // Server: requires and verifies a client certificate signed by config.ca.
-  static Result<std::shared_ptr<TlsContext>> make_server(const TlsConfig& config);
+  // Server: requires and verifies a client certificate signed by config.ca (by default). config.ca
+  // may be empty only when the policy does not require client certificates.
+  static Result<std::shared_ptr<TlsContext>> make_server(const TlsConfig& config,
+                                                         TlsServerPolicy policy = {});
 
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
@@ -31,7 +42,8 @@ class TlsContext {
   bool is_server() const { return server_; }
 
  private:
-  static Result<std::shared_ptr<TlsContext>> make(const TlsConfig& config, bool server);
+  static Result<std::shared_ptr<TlsContext>> make(const TlsConfig& config, bool server,
+                                                  TlsServerPolicy policy);
   TlsContext(SSL_CTX* ctx, bool server) : ctx_(ctx), server_(server) {}
   SSL_CTX* ctx_;
   bool server_;
