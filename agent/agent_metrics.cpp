@@ -1,5 +1,6 @@
 // Agent::metrics_text: what the metrics file says (docs/metrics.md lists every metric).
 
+#include <algorithm>
 #include <ctime>
 
 #include "agent/agent.h"
@@ -15,6 +16,32 @@ void output_family(MetricsText& m, const std::vector<DeliveryOutputStats>& outpu
   m.family(name, type, help);
   for (const DeliveryOutputStats& o : outputs) {
     m.sample(value(o), {{"output", o.name}});
+  }
+}
+
+// The collectors' own metrics, each family once with the samples of every collector.
+void collector_families(MetricsText& m, const std::vector<std::unique_ptr<Collector>>& collectors) {
+  std::vector<std::pair<const Collector*, CollectorMetric>> samples;
+  for (const auto& collector : collectors) {
+    std::vector<CollectorMetric> own;
+    collector->metrics(own);
+    for (CollectorMetric& metric : own) {
+      samples.emplace_back(collector.get(), std::move(metric));
+    }
+  }
+  std::stable_sort(samples.begin(), samples.end(),
+                   [](const auto& a, const auto& b) { return a.second.family < b.second.family; });
+  std::string_view family;
+  for (const auto& [collector, metric] : samples) {
+    if (metric.family != family) {
+      family = metric.family;
+      m.family(metric.family, metric.type, metric.help);
+    }
+    MetricLabels labels{{"collector", collector->name()}};
+    for (const auto& [key, value] : metric.labels) {
+      labels.emplace_back(key, value);
+    }
+    m.sample(metric.value, labels);
   }
 }
 
@@ -112,6 +139,7 @@ std::string Agent::metrics_text() const {
   output_family(m, outputs, "assas_output_inflight_bytes_peak", "gauge",
                 "The most bytes one lane ever held unacknowledged.",
                 [](const DeliveryOutputStats& o) { return o.io.inflight_bytes_peak; });
+  collector_families(m, collectors_);
   return m.text();
 }
 

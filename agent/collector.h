@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/event.h"
 #include "agent/event_sink.h"
@@ -22,6 +24,17 @@ namespace assas::agent {
 // busy" cannot lift each other.
 enum class PauseReason : uint8_t { kPipelineBusy = 0, kBufferFull = 1, kShutdown = 2 };
 inline constexpr int kPauseReasonCount = 3;
+
+// One sample of a collector's own metrics (docs/metrics.md). The agent adds the label
+// collector="<name>" and groups the samples of all collectors by family name, so two collectors of
+// one type may report the same family.
+struct CollectorMetric {
+  std::string_view family;  // e.g. "assas_syslog_dropped_total"; a constant of the collector
+  std::string_view type;    // "counter" or "gauge"
+  std::string_view help;
+  std::vector<std::pair<std::string_view, std::string>> labels;  // besides collector
+  uint64_t value = 0;
+};
 
 class Collector {
  public:
@@ -38,6 +51,8 @@ class Collector {
     (void)source_id;
     (void)position;
   }
+  // Appends this collector's own metrics (none by default).
+  virtual void metrics(std::vector<CollectorMetric>& out) const { (void)out; }
   // Closes every handle; on_closed runs exactly once, after which the collector may be destroyed.
   virtual void close(std::function<void()> on_closed) = 0;
 };

@@ -35,7 +35,8 @@ using PositionMap = std::unordered_map<std::string, SourcePosition>;
 struct Stream {
   std::string collector;  // the collector's configured name
   std::string source;     // e.g. the file path
-  // The checkpoint key; unique across collectors, e.g. "file:nginx:2049:1234567".
+  // The checkpoint key; unique across collectors, e.g. "file:nginx:2049:1234567". Empty for a
+  // source that has no position to resume from (a network listener): nothing is checkpointed.
   std::string source_id;
   std::vector<Field> fields;  // configured user fields
 };

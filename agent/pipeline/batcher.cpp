@@ -57,6 +57,9 @@ RawBatch Batcher::take(const std::string& host) {
   std::vector<uint32_t> updated;
   updated.reserve(slots_.size() + others_.size());
   for (StreamSlot& slot : slots_) {
+    if (slot.stream->source_id.empty()) {
+      continue;  // a source without a position to resume from (a network listener)
+    }
     keep_newest(batch.positions, slot.stream->source_id, std::move(slot.last), slot.updated_at,
                 updated);
   }

@@ -105,6 +105,17 @@ std::string Deployment::output_tls_yaml() const {
          "      server_name: localhost\n";
 }
 
+std::string Deployment::file_collector_yaml() const {
+  return "  - type: file\n"
+         "    name: logs\n" +
+         (collector_yaml_.empty() ? "    paths: [\"" + logs_dir() +
+                                        "/*.log\"]\n"
+                                        "    start_at: beginning\n"
+                                        "    stat_interval: 100ms\n"
+                                        "    rescan_interval: 200ms\n"
+                                  : collector_yaml_);
+}
+
 std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
   std::string config = dir_.file("agent.yaml");
   write_text_file(
@@ -116,15 +127,8 @@ std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
           "  data_dir: " +
           dir_.file("agent-data") +
           "\n"
-          "collectors:\n"
-          "  - type: file\n"
-          "    name: logs\n" +
-          (collector_yaml_.empty() ? "    paths: [\"" + logs_dir() +
-                                         "/*.log\"]\n"
-                                         "    start_at: beginning\n"
-                                         "    stat_interval: 100ms\n"
-                                         "    rescan_interval: 200ms\n"
-                                   : collector_yaml_) +
+          "collectors:\n" +
+          (collectors_yaml_.empty() ? file_collector_yaml() : collectors_yaml_) +
           (pipeline_yaml.empty() ? std::string("pipeline: { batch: { max_delay: 50ms } }\n")
                                  : pipeline_yaml) +
           (outputs_yaml_.empty() ? "outputs:\n"

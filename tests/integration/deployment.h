@@ -38,6 +38,9 @@ class Deployment {
   // The body of the one file collector (named "logs") in the agent config, replacing the default:
   // paths [<logs_dir>/*.log], start_at beginning, stat_interval 100ms, rescan_interval 200ms.
   void set_collector(std::string yaml) { collector_yaml_ = std::move(yaml); }
+  // The whole list under `collectors:` (entries at two spaces: "  - type: journal\n    name: j\n"),
+  // replacing the file collector; for tests of other collector types.
+  void set_collectors(std::string yaml) { collectors_yaml_ = std::move(yaml); }
   // The whole `outputs:` section of the agent config, replacing the default (one assas output
   // sending to receiver 0). Use endpoint(i) and output_tls_yaml() to write it.
   void set_outputs(std::string yaml) { outputs_yaml_ = std::move(yaml); }
@@ -71,12 +74,14 @@ class Deployment {
     ProcessGuard process;
   };
   Receiver& receiver(size_t i);
+  std::string file_collector_yaml() const;
   std::string receiver_file(size_t i, const std::string& what) const;
   void write_ingest_config(size_t i);
 
   TempDir dir_;
   std::string agent_id_;
   std::string collector_yaml_;
+  std::string collectors_yaml_;
   std::string outputs_yaml_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   ProcessGuard agent_;
