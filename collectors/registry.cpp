@@ -1,6 +1,7 @@
 #include "collectors/registry.h"
 
 #include "collectors/file/file_collector.h"
+#include "collectors/syslog/syslog_collector.h"
 
 namespace assas::collectors {
 namespace {
@@ -26,8 +27,32 @@ Status check_file(const std::string& name, const ConfigNode& node) {
   return parse_file_collector_config(node, name).status();
 }
 
+Result<std::unique_ptr<agent::Collector>> make_syslog(uv_loop_t* loop, const std::string& name,
+                                                      const ConfigNode& node) {
+  Result<SyslogCollectorConfig> config = parse_syslog_collector_config(node, name);
+  if (!config.is_ok()) {
+    return config.status();
+  }
+  Result<std::shared_ptr<transport::TlsContext>> tls = make_syslog_tls(*config);
+  if (!tls.is_ok()) {
+    return tls.status();
+  }
+  return std::unique_ptr<agent::Collector>(
+      std::make_unique<SyslogCollector>(loop, std::move(config).value(), std::move(tls).value()));
+}
+
+// Also loads the TLS listener's certificate and key, so that --check finds a bad one.
+Status check_syslog(const std::string& name, const ConfigNode& node) {
+  Result<SyslogCollectorConfig> config = parse_syslog_collector_config(node, name);
+  if (!config.is_ok()) {
+    return config.status();
+  }
+  return make_syslog_tls(*config).status();
+}
+
 constexpr CollectorType kTypes[] = {
     {"file", &check_file, &make_file},
+    {"syslog", &check_syslog, &make_syslog},
 };
 
 const CollectorType* find(const std::string& type) {

@@ -9,7 +9,8 @@ packages=(
   libpcre2-dev       # multiline start patterns (JIT, match limits: safe on hostile lines)
   openssl clang-format python3 procps
   gzip zstd          # compressed rotated files in the file collector tests
-  rsyslog            # the peer the benchmark measures against
+  rsyslog            # the peer the benchmark measures against, and a syslog sender in tests
+  rsyslog-openssl    # rsyslog forwards over TLS to the syslog collector in tests
   systemd-journal-remote  # makes real journal files for tests (shared/tools/make-journal)
   libfaketime        # moves the agent's clock in the clock-jump tests (fault 11)
 )
