@@ -9,7 +9,6 @@ namespace assas::ingest {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
 
 Status parse_window(const ConfigNode& node, ServiceOptions& s) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
@@ -59,14 +58,10 @@ Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   if (std::optional<ConfigNode> window = node.get("window")) {
     ASSAS_RETURN_IF_ERROR(parse_window(*window, s));
   }
-  nanoseconds handshake = t.handshake_timeout;
-  nanoseconds idle = t.idle_timeout;
-  ASSAS_RETURN_IF_ERROR(node.optional_duration("handshake_timeout", handshake, milliseconds(100),
-                                               std::chrono::minutes(10)));
-  ASSAS_RETURN_IF_ERROR(node.optional_duration("idle_timeout", idle, std::chrono::seconds(1),
-                                               std::chrono::hours(24)));
-  t.handshake_timeout = std::chrono::duration_cast<milliseconds>(handshake);
-  t.idle_timeout = std::chrono::duration_cast<milliseconds>(idle);
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("handshake_timeout", t.handshake_timeout,
+                                             milliseconds(100), std::chrono::minutes(10)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("idle_timeout", t.idle_timeout,
+                                             std::chrono::seconds(1), std::chrono::hours(24)));
   std::string level = "info";
   ASSAS_RETURN_IF_ERROR(
       node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));

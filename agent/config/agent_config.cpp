@@ -115,14 +115,6 @@ Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
   return node.no_unknown_keys();
 }
 
-Status parse_millis(const ConfigNode& node, std::string_view key, std::chrono::milliseconds& out,
-                    std::chrono::milliseconds min, std::chrono::milliseconds max) {
-  std::chrono::nanoseconds value = out;
-  ASSAS_RETURN_IF_ERROR(node.optional_duration(key, value, min, max));
-  out = std::chrono::duration_cast<std::chrono::milliseconds>(value);
-  return Status::ok();
-}
-
 Status parse_output(const ConfigNode& node, OutputSpec& out) {
   using std::chrono::milliseconds;
   ASSAS_RETURN_IF_ERROR(node.expect_map());
@@ -145,8 +137,8 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   out.loadbalance = mode == "loadbalance";
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("max_behind", out.max_behind_bytes, 1 << 20, 1ULL << 44));
-  ASSAS_RETURN_IF_ERROR(parse_millis(node, "failback_after", a.failback_after, milliseconds(0),
-                                     milliseconds(86400000)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("failback_after", a.failback_after, milliseconds(0),
+                                             milliseconds(86400000)));
   ASSAS_RETURN_IF_ERROR(node.optional_string_list("endpoints", a.endpoints));
   if (a.endpoints.empty()) {
     return node.error("missing required key 'endpoints', e.g. [\"soc1.example.ma:6514\"]");
@@ -171,14 +163,14 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   out.file_nodes = {{*tls->get("ca"), false}, {*tls->get("cert"), false}, {*tls->get("key"), true}};
   ASSAS_RETURN_IF_ERROR(
       node.optional_size("max_inflight", a.max_inflight_bytes, 64 << 10, 1ULL << 32));
-  ASSAS_RETURN_IF_ERROR(parse_millis(node, "connect_timeout", a.connect_timeout, milliseconds(100),
-                                     milliseconds(600000)));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("connect_timeout", a.connect_timeout,
+                                             milliseconds(100), milliseconds(600000)));
   if (std::optional<ConfigNode> backoff = node.get("backoff")) {
     ASSAS_RETURN_IF_ERROR(backoff->expect_map());
     ASSAS_RETURN_IF_ERROR(
-        parse_millis(*backoff, "min", a.backoff_min, milliseconds(1), milliseconds(600000)));
+        backoff->optional_millis("min", a.backoff_min, milliseconds(1), milliseconds(600000)));
     ASSAS_RETURN_IF_ERROR(
-        parse_millis(*backoff, "max", a.backoff_max, milliseconds(1), milliseconds(3600000)));
+        backoff->optional_millis("max", a.backoff_max, milliseconds(1), milliseconds(3600000)));
     ASSAS_RETURN_IF_ERROR(backoff->no_unknown_keys());
     if (a.backoff_max < a.backoff_min) {
       return backoff->error("max must not be below min");
@@ -186,10 +178,10 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   }
   if (std::optional<ConfigNode> heartbeat = node.get("heartbeat")) {
     ASSAS_RETURN_IF_ERROR(heartbeat->expect_map());
-    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "interval", a.heartbeat_interval,
-                                       milliseconds(10), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(parse_millis(*heartbeat, "timeout", a.heartbeat_timeout, milliseconds(20),
-                                       milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(heartbeat->optional_millis("interval", a.heartbeat_interval,
+                                                     milliseconds(10), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(heartbeat->optional_millis("timeout", a.heartbeat_timeout,
+                                                     milliseconds(20), milliseconds(3600000)));
     ASSAS_RETURN_IF_ERROR(heartbeat->no_unknown_keys());
   }
   return node.no_unknown_keys();
@@ -263,9 +255,9 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
   if (std::optional<ConfigNode> metrics = root->get("metrics")) {
     ASSAS_RETURN_IF_ERROR(metrics->expect_map());
     ASSAS_RETURN_IF_ERROR(metrics->optional_string("file", config.metrics.file));
-    ASSAS_RETURN_IF_ERROR(parse_millis(*metrics, "interval", config.metrics.interval,
-                                       std::chrono::milliseconds(100),
-                                       std::chrono::milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(metrics->optional_millis("interval", config.metrics.interval,
+                                                   std::chrono::milliseconds(100),
+                                                   std::chrono::milliseconds(3600000)));
     ASSAS_RETURN_IF_ERROR(metrics->no_unknown_keys());
   }
   ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
