@@ -64,12 +64,16 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPo
         StatusCode::kInvalidArgument,
         "key file '" + config.key + "' does not match certificate '" + config.cert + "'");
   }
-  // Verification is always on: there is deliberately no option to turn it off.
-  int mode = need_ca ? SSL_VERIFY_PEER : SSL_VERIFY_NONE;
-  if (server && policy.require_client_cert) {
-    mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  // Verification is always on: there is deliberately no option to turn it off. The one context
+  // without a CA is a server that asks no client certificate (a syslog listener for devices that
+  // have none); it is left at OpenSSL's server default, which requests none.
+  if (need_ca) {
+    int mode = SSL_VERIFY_PEER;
+    if (server && policy.require_client_cert) {
+      mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    SSL_CTX_set_verify(ctx, mode, nullptr);
   }
-  SSL_CTX_set_verify(ctx, mode, nullptr);
   // The peer's certificate must be meant for its role: a server certificate cannot log in as an
   // agent, and an agent certificate cannot pose as the SOC.
   if (SSL_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER) != 1) {
