@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include "agent/config/agent_config.h"
 #include "base/log.h"
 #include "base/uv_util.h"
+#include "collectors/journal/journal_reader.h"
 #include "collectors/registry.h"
 #include "transport/client/assas_output.h"
 
@@ -242,6 +244,11 @@ int run(const std::string& config_path, bool check_only) {
 }  // namespace assas::agent
 
 int main(int argc, char** argv) {
+  // The journal collector's child process (collectors/journal/journal_reader.h): hidden, and first,
+  // so that it holds no signals and parses nothing of the agent's command line.
+  if (argc >= 2 && std::string_view(argv[1]) == "--journal-reader") {
+    return assas::collectors::run_journal_reader(std::vector<std::string>(argv + 2, argv + argc));
+  }
   assas::hold_stop_signals();  // released once the loop handles them
   assas::log::set_program("assas-agent");
   CLI::App app{"assas-agent: ships this host's logs to the SOC over mutual TLS"};

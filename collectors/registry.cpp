@@ -1,6 +1,7 @@
 #include "collectors/registry.h"
 
 #include "collectors/file/file_collector.h"
+#include "collectors/journal/journal_collector.h"
 #include "collectors/syslog/syslog_collector.h"
 
 namespace assas::collectors {
@@ -25,6 +26,20 @@ Result<std::unique_ptr<agent::Collector>> make_file(uv_loop_t* loop, const std::
 
 Status check_file(const std::string& name, const ConfigNode& node) {
   return parse_file_collector_config(node, name).status();
+}
+
+Result<std::unique_ptr<agent::Collector>> make_journal(uv_loop_t* loop, const std::string& name,
+                                                       const ConfigNode& node) {
+  Result<JournalCollectorConfig> config = parse_journal_collector_config(node, name);
+  if (!config.is_ok()) {
+    return config.status();
+  }
+  return std::unique_ptr<agent::Collector>(
+      std::make_unique<JournalCollector>(loop, std::move(config).value()));
+}
+
+Status check_journal(const std::string& name, const ConfigNode& node) {
+  return parse_journal_collector_config(node, name).status();
 }
 
 Result<std::unique_ptr<agent::Collector>> make_syslog(uv_loop_t* loop, const std::string& name,
@@ -53,6 +68,7 @@ Status check_syslog(const std::string& name, const ConfigNode& node) {
 constexpr CollectorType kTypes[] = {
     {"file", &check_file, &make_file},
     {"syslog", &check_syslog, &make_syslog},
+    {"journal", &check_journal, &make_journal},
 };
 
 const CollectorType* find(const std::string& type) {

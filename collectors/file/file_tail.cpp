@@ -1,20 +1,14 @@
 #include "collectors/file/file_tail.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include <fcntl.h>
 
 #include "base/log.h"
+#include "base/realtime.h"
 
 namespace assas::collectors {
 namespace {
-
-int64_t realtime_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 // A read buffer this small is kept while the file rests.
 constexpr size_t kKeptBufferBytes = 16 << 10;
