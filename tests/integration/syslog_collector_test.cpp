@@ -276,6 +276,40 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("syslog: a TLS listener without require_client_cert takes senders that have none",
+          "[integration][syslog][tls]") {
+  Deployment d;
+  TempDir scratch;
+  TestPki pki = make_test_pki(scratch.file("pki"), "gw-08");
+  d.set_collectors(
+      syslog_collector("    tls:\n"
+                       "      listen: [\"127.0.0.1:0\"]\n"
+                       "      cert: " +
+                       pki.server_cert() + "\n      key: " + pki.server_key() + "\n"));
+  d.start_ingest();
+  d.start_agent(kPipeline);
+  int tls = syslog_port(d, "tls");
+  // openssl s_client verifies the listener against the CA and sends one octet-counted message
+  // over TLS 1.2 (what most devices speak) and one over TLS 1.3, then closes at the end of its
+  // input (close_notify right behind the message).
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    std::string id = std::string("y#") + version[6];  // "-tls1_2" → y#2
+    std::string message = "<14>1 - dev - - - - " + id + " over " + version;
+    ProcessGuard client;
+    client.start({"/bin/sh", "-c",
+                  "printf '%s' '" + std::to_string(message.size()) + " " + message +
+                      "' | openssl s_client -brief -verify_return_error " + version +
+                      " -connect 127.0.0.1:" + std::to_string(tls) + " -CAfile " + pki.ca()},
+                 {}, d.root() + "/s_client.log");
+    client.wait_exit(20s);
+  }
+  require_exactly_once(d, {"y#2", "y#3"}, 30s);
+  ReceivedEvent e = event_with(d, "y#2");
+  CHECK(e.source == "tls://127.0.0.1:0");
+  CHECK(field(e, "tls_peer") == "<absent>");
+  CHECK(field(e, "hostname") == "dev");
+}
+
 TEST_CASE("syslog: malformed and oversized messages are kept raw or cut and flagged",
           "[integration][syslog]") {
   Deployment d;
