@@ -14,32 +14,21 @@ struct CollectorType {
                                                     const ConfigNode& node);
 };
 
-Result<std::unique_ptr<agent::Collector>> make_file(uv_loop_t* loop, const std::string& name,
-                                                    const ConfigNode& node) {
-  Result<FileCollectorConfig> config = parse_file_collector_config(node, name);
+// A collector type whose collector is made from its parsed config alone.
+template <typename Config, Result<Config> (*parse)(const ConfigNode&, const std::string&)>
+Status check_config(const std::string& name, const ConfigNode& node) {
+  return parse(node, name).status();
+}
+
+template <typename Config, typename Made,
+          Result<Config> (*parse)(const ConfigNode&, const std::string&)>
+Result<std::unique_ptr<agent::Collector>> make_from_config(uv_loop_t* loop, const std::string& name,
+                                                           const ConfigNode& node) {
+  Result<Config> config = parse(node, name);
   if (!config.is_ok()) {
     return config.status();
   }
-  return std::unique_ptr<agent::Collector>(
-      std::make_unique<FileCollector>(loop, std::move(config).value()));
-}
-
-Status check_file(const std::string& name, const ConfigNode& node) {
-  return parse_file_collector_config(node, name).status();
-}
-
-Result<std::unique_ptr<agent::Collector>> make_journal(uv_loop_t* loop, const std::string& name,
-                                                       const ConfigNode& node) {
-  Result<JournalCollectorConfig> config = parse_journal_collector_config(node, name);
-  if (!config.is_ok()) {
-    return config.status();
-  }
-  return std::unique_ptr<agent::Collector>(
-      std::make_unique<JournalCollector>(loop, std::move(config).value()));
-}
-
-Status check_journal(const std::string& name, const ConfigNode& node) {
-  return parse_journal_collector_config(node, name).status();
+  return std::unique_ptr<agent::Collector>(std::make_unique<Made>(loop, std::move(config).value()));
 }
 
 Result<std::unique_ptr<agent::Collector>> make_syslog(uv_loop_t* loop, const std::string& name,
@@ -66,9 +55,11 @@ Status check_syslog(const std::string& name, const ConfigNode& node) {
 }
 
 constexpr CollectorType kTypes[] = {
-    {"file", &check_file, &make_file},
+    {"file", &check_config<FileCollectorConfig, &parse_file_collector_config>,
+     &make_from_config<FileCollectorConfig, FileCollector, &parse_file_collector_config>},
     {"syslog", &check_syslog, &make_syslog},
-    {"journal", &check_journal, &make_journal},
+    {"journal", &check_config<JournalCollectorConfig, &parse_journal_collector_config>,
+     &make_from_config<JournalCollectorConfig, JournalCollector, &parse_journal_collector_config>},
 };
 
 const CollectorType* find(const std::string& type) {

@@ -1,5 +1,7 @@
 #include "collectors/file/file_collector_config.h"
 
+#include "collectors/collector_entry.h"
+
 namespace assas::collectors {
 
 namespace {
@@ -35,9 +37,7 @@ Result<FileCollectorConfig> parse_file_collector_config(const ConfigNode& node,
                                                         const std::string& name) {
   FileCollectorConfig config;
   config.name = name;
-  ASSAS_RETURN_IF_ERROR(node.expect_map());
-  (void)node.get("type");  // read by the agent config
-  (void)node.get("name");
+  ASSAS_RETURN_IF_ERROR(expect_collector_entry(node));
   ASSAS_RETURN_IF_ERROR(node.optional_string_list("paths", config.paths));
   if (config.paths.empty()) {
     return node.error("missing required key 'paths', e.g. [\"/var/log/nginx/*.log\"]");

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/bytes.h"
+#include "collectors/collector_entry.h"
 
 namespace assas::collectors {
 
@@ -84,9 +85,7 @@ Result<JournalCollectorConfig> parse_journal_collector_config(const ConfigNode& 
                                                               const std::string& name) {
   JournalCollectorConfig config;
   config.name = name;
-  ASSAS_RETURN_IF_ERROR(node.expect_map());
-  (void)node.get("type");  // read by the agent config
-  (void)node.get("name");
+  ASSAS_RETURN_IF_ERROR(expect_collector_entry(node));
   ASSAS_RETURN_IF_ERROR(node.optional_string("directory", config.directory));
   if (!config.directory.empty() && config.directory.front() != '/') {
     return node.get("directory")->error("'" + config.directory + "' must be an absolute path");

@@ -1,5 +1,7 @@
 #include "collectors/syslog/syslog_collector_config.h"
 
+#include "collectors/collector_entry.h"
+
 namespace assas::collectors {
 
 namespace {
@@ -88,9 +90,7 @@ Result<SyslogCollectorConfig> parse_syslog_collector_config(const ConfigNode& no
                                                             const std::string& name) {
   SyslogCollectorConfig config;
   config.name = name;
-  ASSAS_RETURN_IF_ERROR(node.expect_map());
-  (void)node.get("type");  // read by the agent config
-  (void)node.get("name");
+  ASSAS_RETURN_IF_ERROR(expect_collector_entry(node));
   for (int i = 0; i < kSyslogTransportCount; ++i) {
     if (std::optional<ConfigNode> listener = node.get(kKeys[i])) {
       SyslogListenerConfig listener_config;
