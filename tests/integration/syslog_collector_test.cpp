@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "tests/integration/deployment.h"
 #include "tests/integration/log_writer.h"
@@ -384,6 +385,28 @@ TEST_CASE("syslog: senders outside allow and over the rate limit are counted",
         20s));
     std::this_thread::sleep_for(300ms);
     CHECK(d.received().empty());
+  }
+  SECTION("max_connections") {
+    Deployment d;
+    d.set_collectors(syslog_collector(kUdpTcp + "    max_connections: 1\n"));
+    d.start_ingest();
+    d.start_agent(kPipeline);
+    int tcp = syslog_port(d, "tcp");
+    int held = connect_tcp(tcp);
+    REQUIRE(metric_reaches(d, "assas_syslog_connections{collector=\"net\",transport=\"tcp\"}", 1));
+    // The second connection is accepted and closed at once; what it sends is never read.
+    int refused = connect_tcp(tcp);
+    std::string lost = "<13>1 - - - - - - k#1\n";
+    (void)::write(refused, lost.data(), lost.size());
+    CHECK(metric_reaches(d,
+                         "assas_syslog_connections_refused_total{collector=\"net\",transport="
+                         "\"tcp\",reason=\"too_many_connections\"}",
+                         1));
+    ::close(refused);
+    std::string message = "<13>1 - - - - - - k#0\n";
+    CHECK(::write(held, message.data(), message.size()) == static_cast<ssize_t>(message.size()));
+    ::close(held);
+    require_exactly_once(d, {"k#0"}, 20s);
   }
   SECTION("rate limit: UDP drops the excess and TCP waits") {
     Deployment d;

@@ -48,7 +48,7 @@ int run_logger(const Deployment& d, int port, const std::vector<std::string>& ar
   return logger.wait_exit(120s);
 }
 
-void send_tcp(int port, const std::string& bytes) {
+int connect_tcp(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr = loopback(port);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -57,6 +57,11 @@ void send_tcp(int port, const std::string& bytes) {
     }
     throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
   }
+  return fd;
+}
+
+void send_tcp(int port, const std::string& bytes) {
+  int fd = connect_tcp(port);
   size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);

@@ -23,6 +23,8 @@ int run_logger(const Deployment& d, int port, const std::vector<std::string>& ar
 
 // Raw bytes to a TCP listener (one connection, closed after writing) or as one UDP datagram.
 void send_tcp(int port, const std::string& bytes);
+// A connected TCP socket to 127.0.0.1:port, held open by the caller (who closes it).
+int connect_tcp(int port);
 void send_udp(int port, const std::string& bytes);
 
 // A file of n lines "<tag>#<i> <filler>" for `logger -f`, whose path it returns. With
