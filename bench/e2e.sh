@@ -13,7 +13,6 @@
 # seconds per GB (utime+stime from /proc); peak RSS (VmHWM); then 10 s of idle: RSS and CPU %.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 size=1GB; runs=3; only=""; files=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 command -v rsyslogd >/dev/null || [ "$only" = assas ] || { echo "rsyslogd missing: apt-get install -y rsyslog"; exit 1; }
 
-out=$root/bench/out; mkdir -p "$out"; chmod 700 "$out"
+source bench/lib.sh
 corpus=$out/corpus-$size.log
 [ -f "$corpus" ] || python3 bench/make_corpus.py "$size" "$corpus"
 lines=$(wc -l < "$corpus"); bytes=$(stat -c %s "$corpus")
@@ -42,26 +41,7 @@ if [ "$files" -gt 1 ]; then
   echo "split into $files files: $follow"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target assas-agent assas-ingest >/dev/null
-bin=$root/build/bin
-tick=$(getconf CLK_TCK)
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
-wait_listening() {  # log file; prints the port
-  for _ in $(seq 200); do
-    p=$(grep -oE 'listening address=127\.0\.0\.1 port=[0-9]+' "$1" 2>/dev/null | head -1 | sed 's/.*port=//') || true
-    [ -n "$p" ] && { echo "$p"; return 0; }
-    sleep 0.05
-  done
-  echo "receiver did not start: $(cat "$1")" >&2; return 1
-}
-stop_pid() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+build_release
 
 # Measures one sender: waits for every line, then idles 10 s. Prints the figures as key=value.
 measure() {  # sender_pid received_glob start_ns
@@ -81,54 +61,33 @@ measure() {  # sender_pid received_glob start_ns
 
 run_assas() {
   local dir=$out/assas-run; rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
-  scripts/make-demo-pki.sh "$dir/pki" bench-agent >/dev/null 2>&1
-  cat > "$dir/ingest.yaml" <<YAML
-ingest: { listen: ["127.0.0.1:0"], data_dir: $dir/ingest-data, max_file_size: 4GiB }
-tls: { ca: $dir/pki/ca.pem, cert: $dir/pki/ingest.pem, key: $dir/pki/ingest.key }
-YAML
-  "$bin/assas-ingest" --config "$dir/ingest.yaml" 2> "$dir/ingest.log" & local ingest=$!; pids+=("$ingest")
-  local port; port=$(wait_listening "$dir/ingest.log")
-  cat > "$dir/agent.yaml" <<YAML
+  start_ingest "$dir"
+  { cat <<YAML
 agent: { id: bench-agent, data_dir: $dir/agent-data }
 collectors:
   - { type: file, name: bench, paths: ["$follow"], start_at: beginning }
-outputs:
-  - type: assas
-    endpoints: ["127.0.0.1:$port"]
-    tls: { ca: $dir/pki/ca.pem, cert: $dir/pki/agent.pem, key: $dir/pki/agent.key, server_name: localhost }
 YAML
+    assas_output_yaml "$dir"; } > "$dir/agent.yaml"
   local start; start=$(date +%s%N)
   "$bin/assas-agent" --config "$dir/agent.yaml" 2> "$dir/agent.log" & local agent=$!; pids+=("$agent")
   measure "$agent" "$dir/ingest-data/bench-agent/events-*.jsonl" "$start"
-  stop_pid "$agent"; stop_pid "$ingest"
+  stop_pid "$agent"; stop_pid "$ingest_pid"
 }
 
 run_rsyslog() {
-  local dir=$out/rsyslog-run; rm -rf "$dir"; mkdir -p "$dir/recv" "$dir/send"
-  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  cat > "$dir/recv.conf" <<CONF
-global(workDirectory="$dir/recv")
-module(load="imtcp")
-template(name="msgonly" type="string" string="%rawmsg-after-pri%\n")
-input(type="imtcp" address="127.0.0.1" port="$port" ruleset="store")
-ruleset(name="store") { action(type="omfile" file="$dir/received.log" template="msgonly") }
-CONF
+  local dir=$out/rsyslog-run; rm -rf "$dir"; mkdir -p "$dir/send"
+  start_rsyslog_receiver "$dir"
   cat > "$dir/send.conf" <<CONF
 global(workDirectory="$dir/send")
 module(load="imfile")
 input(type="imfile" file="$follow" tag="bench" freshStartTail="off" ruleset="fwd")
-ruleset(name="fwd") { action(type="omfwd" target="127.0.0.1" port="$port" protocol="tcp") }
+ruleset(name="fwd") { action(type="omfwd" target="127.0.0.1" port="$recv_port" protocol="tcp") }
 CONF
-  rsyslogd -n -f "$dir/recv.conf" -i "$dir/recv.pid" 2> "$dir/recv.log" & local recv=$!; pids+=("$recv")
   sleep 1
   local start; start=$(date +%s%N)
   rsyslogd -n -f "$dir/send.conf" -i "$dir/send.pid" 2> "$dir/send.log" & local send=$!; pids+=("$send")
   measure "$send" "$dir/received.log" "$start"
-  stop_pid "$send"; stop_pid "$recv"
-}
-
-median() {  # key, results file -> median value
-  grep -oE "$1=[0-9.]+" "$2" | cut -d= -f2 | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+  stop_pid "$send"; stop_pid "$recv_pid"
 }
 
 : > "$out/assas.txt"; : > "$out/rsyslog.txt"
