@@ -25,6 +25,28 @@ namespace assas::agent {
 enum class PauseReason : uint8_t { kPipelineBusy = 0, kBufferFull = 1, kShutdown = 2 };
 inline constexpr int kPauseReasonCount = 3;
 
+// A collector's pauses, counted per reason: paused while any reason holds.
+class PauseCounts {
+ public:
+  void pause(PauseReason why) { ++counts_[static_cast<int>(why)]; }
+  // A resume without its pause is ignored.
+  void resume(PauseReason why) {
+    int& count = counts_[static_cast<int>(why)];
+    count -= count > 0 ? 1 : 0;
+  }
+  bool paused() const {
+    for (int count : counts_) {
+      if (count > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  int counts_[kPauseReasonCount] = {};
+};
+
 // One sample of a collector's own metrics (docs/metrics.md). The agent adds the label
 // collector="<name>" and groups the samples of all collectors by family name, so two collectors of
 // one type may report the same family.

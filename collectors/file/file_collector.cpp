@@ -167,18 +167,15 @@ Status FileCollector::start(agent::EventSink& sink, const agent::PositionMap& po
 }
 
 bool FileCollector::paused() const {
-  return std::any_of(std::begin(pauses_), std::end(pauses_), [](int n) { return n > 0; });
+  return pauses_.paused();
 }
 
 void FileCollector::pause(agent::PauseReason why) {
-  ++pauses_[static_cast<int>(why)];
+  pauses_.pause(why);
 }
 
 void FileCollector::resume(agent::PauseReason why) {
-  int& count = pauses_[static_cast<int>(why)];
-  if (count > 0) {
-    --count;
-  }
+  pauses_.resume(why);
   if (!paused() && !closing_) {
     for (auto& [key, tracked] : files_) {
       if (tracked.tail) {

@@ -141,7 +141,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
   size_t open_count_ = 0;
   size_t reserved_by_scan_ = 0;  // descriptors the scan in flight may open
   int closing_tails_ = 0;
-  int pauses_[agent::kPauseReasonCount] = {};
+  agent::PauseCounts pauses_;
   bool first_scan_ = true;
   bool scanning_ = false;
   bool scan_again_ = false;

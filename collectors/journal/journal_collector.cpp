@@ -157,19 +157,16 @@ void JournalCollector::spawn() {
 }
 
 bool JournalCollector::paused() const {
-  return std::any_of(std::begin(pauses_), std::end(pauses_), [](int n) { return n > 0; });
+  return pauses_.paused();
 }
 
 void JournalCollector::pause(agent::PauseReason why) {
-  ++pauses_[static_cast<int>(why)];
+  pauses_.pause(why);
   update_reading();
 }
 
 void JournalCollector::resume(agent::PauseReason why) {
-  int& count = pauses_[static_cast<int>(why)];
-  if (count > 0) {
-    --count;
-  }
+  pauses_.resume(why);
   if (!paused()) {
     drain();
   }

@@ -96,7 +96,7 @@ class JournalCollector final : public agent::Collector {
   std::string last_error_;     // the last ERROR frame, logged once while it repeats
   uint64_t backoff_ms_;
   bool started_once_ = false;
-  int pauses_[agent::kPauseReasonCount] = {};
+  agent::PauseCounts pauses_;
   Stats stats_;
   bool closing_ = false;
   bool closed_ = false;

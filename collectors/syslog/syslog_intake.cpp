@@ -27,17 +27,6 @@ SyslogIntake::SyslogIntake(uv_loop_t* loop, const SyslogCollectorConfig& config)
   }
 }
 
-void SyslogIntake::resume(agent::PauseReason why) {
-  int& count = pauses_[static_cast<int>(why)];
-  if (count > 0) {
-    --count;
-  }
-}
-
-bool SyslogIntake::paused() const {
-  return std::any_of(std::begin(pauses_), std::end(pauses_), [](int n) { return n > 0; });
-}
-
 bool SyslogIntake::allowed(const sockaddr* sender) const {
   return allow_.empty() || allow_.contains(sender);
 }

@@ -63,9 +63,9 @@ class SyslogIntake {
 
   void attach(agent::EventSink& sink) { sink_ = &sink; }
   // Pauses are counted per reason, as the Collector interface asks.
-  void pause(agent::PauseReason why) { ++pauses_[static_cast<int>(why)]; }
-  void resume(agent::PauseReason why);
-  bool paused() const;
+  void pause(agent::PauseReason why) { pauses_.pause(why); }
+  void resume(agent::PauseReason why) { pauses_.resume(why); }
+  bool paused() const { return pauses_.paused(); }
 
   bool allowed(const sockaddr* sender) const;
   // Takes one of the sender's tokens: 0 if it had one, else how many ms until it has one.
@@ -92,7 +92,7 @@ class SyslogIntake {
   SyslogParse parse_;
   std::vector<agent::FieldView> fields_;
   std::string truncated_from_;
-  int pauses_[agent::kPauseReasonCount] = {};
+  agent::PauseCounts pauses_;
   std::array<SyslogTransportStats, kSyslogTransportCount> stats_{};
   uint64_t last_drop_log_ms_[kSyslogTransportCount] = {};
 };
