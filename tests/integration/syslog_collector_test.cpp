@@ -161,6 +161,26 @@ TEST_CASE("syslog: TCP senders wait while the pipeline is paused and lose nothin
   CHECK(logger.wait_exit(30s) == 0);
 }
 
+TEST_CASE("syslog: messages taken before a stop are shipped after the restart",
+          "[integration][syslog]") {
+  // Once the collector has handed a message to the pipeline it has the file lines' guarantee: the
+  // stop makes it durable in the disk buffer, and the next start ships it.
+  Deployment d;
+  d.set_collectors(syslog_collector("    tcp: { listen: [\"127.0.0.1:0\"] }\n"));
+  d.start_ingest();  // once, for its port; down until after the restart
+  d.ingest().terminate(5s);
+  d.start_agent(kPipeline);
+  int tcp = syslog_port(d, "tcp");
+  const int n = 5000;
+  std::string lines = write_message_file(d, "before-stop.txt", "b", n);
+  REQUIRE(run_logger(d, tcp, {"--tcp", "--octet-count", "-f", lines}) == 0);
+  REQUIRE(metric_reaches(d, "assas_syslog_messages_total{collector=\"net\",transport=\"tcp\"}", n));
+  CHECK(d.agent().terminate(20s) == 0);
+  d.start_agent(kPipeline);
+  d.start_ingest();
+  require_exactly_once(d, ids_of("b", n), 60s);
+}
+
 TEST_CASE("syslog: rsyslogd forwards over UDP and over TCP with both framings",
           "[integration][syslog]") {
   Deployment d;
