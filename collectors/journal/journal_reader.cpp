@@ -296,6 +296,9 @@ Stop JournalReader::run() {
 }  // namespace
 
 int run_journal_reader(const std::vector<std::string>& args) {
+  // The child needs stdout (the pipe) and stderr (the log) only. Whatever else the agent inherited
+  // without close-on-exec (libuv closes nothing when it spawns) is not the reader's to hold.
+  (void)::close_range(3, ~0U, 0);
   log::set_program("assas-journal-reader");
   Result<JournalReaderOptions> options = parse_journal_reader_args(args);
   if (!options.is_ok()) {
