@@ -97,18 +97,7 @@ for r in $(seq "$runs"); do
 done
 
 keys="lines_s MB_s cpu_s_per_GB peak_rss_MiB idle_rss_MiB idle_anon_MiB idle_cpu_pct"
-summary() {  # name file
-  [ -s "$2" ] || return 0
-  local line="$1"; for k in $keys; do line="$line $k=$(median "$k" "$2")"; done
-  echo "$line $(tail -1 "$2" | grep -oE 'delivered=[0-9/]+')"
-}
 echo "== medians of $runs runs, $size in $files file(s), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-summary "assas  " "$out/assas.txt"
-summary "rsyslog" "$out/rsyslog.txt"
-if [ -s "$out/assas.txt" ] && [ -s "$out/rsyslog.txt" ]; then
-  line="ratio (assas/rsyslog)"
-  for k in lines_s cpu_s_per_GB peak_rss_MiB; do
-    line="$line $k=$(awk -v a="$(median $k "$out/assas.txt")" -v b="$(median $k "$out/rsyslog.txt")" 'BEGIN {printf "%.2fx", a / b}')"
-  done
-  echo "$line   (rsyslog forwards over plain TCP without TLS, compression or a disk queue)"
-fi
+summary "assas  " "$out/assas.txt" $keys
+summary "rsyslog" "$out/rsyslog.txt" $keys
+ratios "$out/assas.txt" "$out/rsyslog.txt" lines_s cpu_s_per_GB peak_rss_MiB

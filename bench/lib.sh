@@ -73,3 +73,22 @@ CONF
 median() {  # key, results file -> median value (the key whole: cpu_s_per_M is not recv_cpu_s_per_M)
   grep -oE "(^| )$1=[0-9.]+" "$2" | cut -d= -f2 | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
 }
+
+# One line of medians for a system's results file, with every run's delivered count.
+summary() {  # name, results file, keys...
+  local name=$1 file=$2; shift 2
+  [ -s "$file" ] || return 0
+  local line="$name"; for k in "$@"; do line="$line $k=$(median "$k" "$file")"; done
+  echo "$line delivered=$(grep -oE 'delivered=[0-9/]+' "$file" | cut -d= -f2 | paste -sd' ')"
+}
+
+# Our medians as ratios to rsyslog's, measured in the same run.
+ratios() {  # assas results file, rsyslog results file, keys...
+  local ours=$1 theirs=$2; shift 2
+  [ -s "$ours" ] && [ -s "$theirs" ] || return 0
+  local line="ratio (assas/rsyslog)"
+  for k in "$@"; do
+    line="$line $k=$(awk -v a="$(median "$k" "$ours")" -v b="$(median "$k" "$theirs")" 'BEGIN {printf "%.2fx", a / b}')"
+  done
+  echo "$line   (rsyslog forwards over plain TCP without TLS, compression or a disk queue)"
+}

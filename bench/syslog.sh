@@ -95,18 +95,7 @@ for r in $(seq "$runs"); do
 done
 
 keys="msgs_s MB_s cpu_s_per_M peak_rss_MiB recv_cpu_s_per_M send_s total_s"
-summary() {  # name file
-  [ -s "$2" ] || return 0
-  local line="$1"; for k in $keys; do line="$line $k=$(median "$k" "$2")"; done
-  echo "$line delivered=$(grep -oE 'delivered=[0-9/]+' "$2" | cut -d= -f2 | paste -sd' ')"
-}
 echo "== medians of $runs runs, $messages messages over one TCP connection, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-summary "assas  " "$out/syslog-assas.txt"
-summary "rsyslog" "$out/syslog-rsyslog.txt"
-if [ -s "$out/syslog-assas.txt" ] && [ -s "$out/syslog-rsyslog.txt" ]; then
-  line="ratio (assas/rsyslog)"
-  for k in msgs_s cpu_s_per_M peak_rss_MiB; do
-    line="$line $k=$(awk -v a="$(median $k "$out/syslog-assas.txt")" -v b="$(median $k "$out/syslog-rsyslog.txt")" 'BEGIN {printf "%.2fx", a / b}')"
-  done
-  echo "$line   (rsyslog forwards over plain TCP without TLS, compression or a disk queue)"
-fi
+summary "assas  " "$out/syslog-assas.txt" $keys
+summary "rsyslog" "$out/syslog-rsyslog.txt" $keys
+ratios "$out/syslog-assas.txt" "$out/syslog-rsyslog.txt" msgs_s cpu_s_per_M peak_rss_MiB
