@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -329,6 +331,54 @@ TEST_CASE("syslog: a TLS listener without require_client_cert takes senders that
   CHECK(e.source == "tls://127.0.0.1:0");
   CHECK(field(e, "tls_peer") == "<absent>");
   CHECK(field(e, "hostname") == "dev");
+}
+
+TEST_CASE("syslog: a TLS connection that never completes its handshake is closed and counted",
+          "[integration][syslog][tls]") {
+  Deployment d;
+  TempDir scratch;
+  TestPki pki = make_test_pki(scratch.file("pki"), "gw-09");
+  d.set_collectors(
+      syslog_collector("    handshake_timeout: 300ms\n"
+                       "    tls:\n"
+                       "      listen: [\"127.0.0.1:0\"]\n"
+                       "      cert: " +
+                       pki.server_cert() + "\n      key: " + pki.server_key() + "\n"));
+  d.start_ingest();
+  d.start_agent(kPipeline);
+  int idle = connect_tcp(syslog_port(d, "tls"));  // connects, then says nothing (slowloris)
+  CHECK(metric_reaches(d,
+                       "assas_syslog_connections_refused_total{collector=\"net\",transport=\"tls\","
+                       "reason=\"tls_handshake\"}",
+                       1));
+  CHECK(metric_reaches(d, "assas_syslog_connections{collector=\"net\",transport=\"tls\"}", 0));
+  ::close(idle);
+}
+
+TEST_CASE("syslog: listeners on the IPv6 loopback take IPv6 senders that allow names",
+          "[integration][syslog]") {
+  Deployment d;
+  d.set_collectors(
+      syslog_collector("    udp: { listen: [\"[::1]:0\"] }\n"
+                       "    tcp: { listen: [\"[::1]:0\"] }\n"
+                       "    allow: [\"::1\"]\n"));
+  d.start_ingest();
+  d.start_agent(kPipeline);
+  int udp = syslog_port(d, "udp", "[::1]:0");
+  int tcp = syslog_port(d, "tcp", "[::1]:0");
+  for (const auto& [port, args] :
+       {std::pair<int, std::vector<std::string>>{udp, {"--udp", "vsix#0"}},
+        {tcp, {"--tcp", "--octet-count", "vsix#1"}}}) {
+    std::vector<std::string> argv = {"/usr/bin/logger", "--server",           "::1",
+                                     "--port",          std::to_string(port), "--rfc5424"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessGuard logger;
+    logger.start(argv, {}, d.root() + "/logger.log");
+    REQUIRE(logger.wait_exit(20s) == 0);
+  }
+  require_exactly_once(d, {"vsix#0", "vsix#1"}, 30s);
+  CHECK(field(event_with(d, "vsix#0"), "sender") == "::1");
+  CHECK(event_with(d, "vsix#1").source == "tcp://[::1]:0");
 }
 
 TEST_CASE("syslog: malformed and oversized messages are kept raw or cut and flagged",

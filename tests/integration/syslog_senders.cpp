@@ -29,9 +29,9 @@ sockaddr_in loopback(int port) {
 
 }  // namespace
 
-int syslog_port(const Deployment& d, const std::string& transport) {
-  int port = wait_for_number_in_file(d.root() + "/agent.log",
-                                     "transport=" + transport + " address=127.0.0.1:0 port=", 20s);
+int syslog_port(const Deployment& d, const std::string& transport, const std::string& listen) {
+  int port = wait_for_number_in_file(
+      d.root() + "/agent.log", "transport=" + transport + " address=" + listen + " port=", 20s);
   if (port <= 0) {
     throw std::runtime_error("no " + transport + " syslog listener in the agent log:\n" +
                              d.agent_log());

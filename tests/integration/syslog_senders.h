@@ -14,8 +14,9 @@
 namespace assas::test {
 
 // The port an agent's syslog listener bound ("udp", "tcp" or "tls"), read from its log line
-// "syslog listener ready ... transport=<t> address=127.0.0.1:0 port=<n>". Throws at the deadline.
-int syslog_port(const Deployment& d, const std::string& transport);
+// "syslog listener ready ... transport=<t> address=<listen> port=<n>". Throws at the deadline.
+int syslog_port(const Deployment& d, const std::string& transport,
+                const std::string& listen = "127.0.0.1:0");
 
 // Runs `logger --server 127.0.0.1 --port <port> <args...>` to its end (bounded); returns its exit
 // code. Its output goes to <root>/logger.log.
