@@ -359,10 +359,10 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       continue;
     }
     const std::set<std::string>& names = names_by_dir[dir];
-    // Rotated siblings ("app.log.3", "app.log-20261129") of a followed file, by family: the newest
+    // Rotated siblings ("app.log.3", "app.log-20261129") of a followed file, by family: the oldest
     // modification time of those the agent knows (checkpointed, followed, or let go recently), and
     // those it does not.
-    std::map<std::string, int64_t> newest_known;
+    std::map<std::string, int64_t> oldest_known;
     std::vector<std::pair<std::string, struct stat>> unknown_siblings;
     auto family_of = [&](const std::string& name) -> std::string {
       for (const std::string& base : names) {
@@ -387,8 +387,10 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       std::string family = siblings ? family_of(entry->d_name) : std::string();
       bool wanted = job->wanted.count(key) != 0;
       if (!family.empty() && (wanted || job->rotated_known.count(key) != 0)) {
-        int64_t& newest = newest_known[family];
-        newest = std::max(newest, mtime_ns(st));
+        auto [it, first] = oldest_known.emplace(family, mtime_ns(st));
+        if (!first) {
+          it->second = std::min(it->second, mtime_ns(st));
+        }
       }
       if (found_keys.count(key) != 0 || job->known.count(key) != 0 ||
           job->rotated_known.count(key) != 0) {
@@ -416,13 +418,17 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       }
     }
     ::closedir(d);
-    // A sibling the agent does not know, modified no earlier than the newest one it knows, came
-    // after it: a generation rotated away before the agent could open it (while it was down, or
-    // faster than a scan). Read it all, unless it starts like a file being followed: then it is a
+    // A sibling the agent does not know, modified no earlier than the oldest one it knows, is a
+    // generation it missed: rotated away before the agent could open it (while it was down, or
+    // faster than a scan), or opened but killed before any of it was durable. Only siblings older
+    // than everything known are history from before the agent came. (Comparing with the newest
+    // known sibling lost whole generations: one read but not yet checkpointed when the agent was
+    // killed, once a newer generation had been checkpointed, was never read again. Found by fault
+    // 1 under load.) Read it all, unless it starts like a file being followed: then it is a
     // copytruncate copy, which the copy search handles.
     for (const auto& [path, st] : unknown_siblings) {
-      auto newest = newest_known.find(family_of(base_of(path)));
-      if (newest == newest_known.end() || mtime_ns(st) < newest->second ||
+      auto oldest = oldest_known.find(family_of(base_of(path)));
+      if (oldest == oldest_known.end() || mtime_ns(st) < oldest->second ||
           found_keys.count(key_of(st)) != 0) {
         continue;
       }
