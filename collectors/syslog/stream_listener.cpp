@@ -16,11 +16,7 @@ StreamListener::StreamListener(uv_loop_t* loop, SyslogIntake& intake,
       transport_(transport),
       tls_(std::move(tls)),
       open_connections_(open_connections) {
-  auto stream = std::make_shared<agent::Stream>();
-  stream->collector = config.name;
-  stream->source = std::string(transport_name(transport)) + "://" + address.to_string();
-  stream->fields = config.fields;
-  stream_ = std::move(stream);
+  stream_ = listener_stream(config, transport, address);
   ASSAS_CHECK(uv_tcp_init(loop_, &tcp_) == 0, "tcp init cannot fail");
   tcp_.data = this;
 }

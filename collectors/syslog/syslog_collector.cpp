@@ -1,9 +1,33 @@
 #include "collectors/syslog/syslog_collector.h"
 
+#include <span>
+
 #include "base/log.h"
 #include "transport/tls/tls_context.h"
 
 namespace assas::collectors {
+
+namespace {
+
+// The reasons counted for each transport.
+std::span<const SyslogDrop> drop_reasons(SyslogTransport transport) {
+  static constexpr SyslogDrop kUdp[] = {SyslogDrop::kNotAllowed, SyslogDrop::kRateLimit,
+                                        SyslogDrop::kQueueFull};
+  static constexpr SyslogDrop kTcp[] = {SyslogDrop::kNotAllowed, SyslogDrop::kTooManyConnections};
+  static constexpr SyslogDrop kTls[] = {SyslogDrop::kNotAllowed, SyslogDrop::kTooManyConnections,
+                                        SyslogDrop::kTlsHandshake};
+  switch (transport) {
+    case SyslogTransport::kUdp:
+      return kUdp;
+    case SyslogTransport::kTcp:
+      return kTcp;
+    case SyslogTransport::kTls:
+      return kTls;
+  }
+  return {};
+}
+
+}  // namespace
 
 SyslogCollector::SyslogCollector(uv_loop_t* loop, SyslogCollectorConfig config,
                                  std::shared_ptr<transport::TlsContext> tls)
@@ -120,42 +144,32 @@ void SyslogCollector::metrics(std::vector<agent::CollectorMetric>& out) const {
         "Messages neither RFC 5424 nor RFC 3164, kept raw with the field parse_error.",
         s.parse_errors);
     add("assas_syslog_truncated_total", "counter",
-        "Messages longer than max_message_size, kept cut with the field truncated_from.",
-        s.truncated);
+        "Messages longer than max_message_size, kept cut with the field truncated.", s.truncated);
     if (t != SyslogTransport::kUdp) {
       add("assas_syslog_connections", "gauge", "Open syslog connections.", s.connections_open);
       add("assas_syslog_connections_total", "counter", "Syslog connections accepted.",
           s.connections_total);
     }
-    for (int i = 0; i < kSyslogDropCount; ++i) {
-      auto why = static_cast<SyslogDrop>(i);
-      bool udp_reason = why == SyslogDrop::kNotAllowed || why == SyslogDrop::kRateLimit ||
-                        why == SyslogDrop::kQueueFull;
-      bool stream_reason = why == SyslogDrop::kNotAllowed ||
-                           why == SyslogDrop::kTooManyConnections ||
-                           (why == SyslogDrop::kTlsHandshake && t == SyslogTransport::kTls);
-      if (t == SyslogTransport::kUdp ? !udp_reason : !stream_reason) {
-        continue;
-      }
+    // UDP messages are dropped; TCP and TLS connections are refused (their senders wait instead).
+    bool udp = t == SyslogTransport::kUdp;
+    auto drop = [&](std::string_view reason, uint64_t value) {
       out.push_back(agent::CollectorMetric{
-          t == SyslogTransport::kUdp ? "assas_syslog_dropped_total"
-                                     : "assas_syslog_connections_refused_total",
+          udp ? "assas_syslog_dropped_total" : "assas_syslog_connections_refused_total",
           "counter",
-          t == SyslogTransport::kUdp ? "UDP syslog messages dropped, by reason."
-                                     : "Syslog connections refused, by reason.",
-          {{"transport", std::string(transport_name(t))}, {"reason", std::string(drop_name(why))}},
-          s.dropped[i]});
+          udp ? "UDP syslog messages dropped, by reason."
+              : "Syslog connections refused, by reason.",
+          {{"transport", std::string(transport_name(t))}, {"reason", std::string(reason)}},
+          value});
+    };
+    for (SyslogDrop why : drop_reasons(t)) {
+      drop(drop_name(why), s.dropped[static_cast<int>(why)]);
     }
-    if (t == SyslogTransport::kUdp) {
+    if (udp) {
       uint64_t kernel = 0;
-      for (const auto& udp : udp_) {
-        kernel += udp->kernel_drops();
+      for (const auto& socket : udp_) {
+        kernel += socket->kernel_drops();
       }
-      out.push_back(agent::CollectorMetric{"assas_syslog_dropped_total",
-                                           "counter",
-                                           "UDP syslog messages dropped, by reason.",
-                                           {{"transport", "udp"}, {"reason", "receive_buffer"}},
-                                           kernel});
+      drop("receive_buffer", kernel);
     }
   }
 }

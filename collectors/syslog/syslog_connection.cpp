@@ -11,11 +11,10 @@ constexpr size_t kReadBytes = 64 << 10;
 
 }  // namespace
 
-SyslogConnection::SyslogConnection(uv_loop_t* loop, SyslogIntake& intake,
-                                   const agent::StreamPtr& stream, SyslogTransport transport,
-                                   uint64_t max_message_bytes, OnFinished on_finished)
-    : loop_(loop),
-      intake_(intake),
+SyslogConnection::SyslogConnection(SyslogIntake& intake, const agent::StreamPtr& stream,
+                                   SyslogTransport transport, uint64_t max_message_bytes,
+                                   OnFinished on_finished)
+    : intake_(intake),
       stream_(stream),
       transport_(transport),
       framer_(max_message_bytes),
@@ -28,8 +27,8 @@ SyslogConnection* SyslogConnection::accept(uv_loop_t* loop, uv_stream_t* listene
                                            uint64_t max_message_bytes,
                                            uint64_t handshake_timeout_ms, bool over_limit,
                                            OnFinished on_finished) {
-  auto* c = new SyslogConnection(loop, intake, stream, transport, max_message_bytes,
-                                 std::move(on_finished));
+  auto* c =
+      new SyslogConnection(intake, stream, transport, max_message_bytes, std::move(on_finished));
   ASSAS_CHECK(uv_tcp_init(loop, &c->tcp_) == 0, "tcp init cannot fail");
   ASSAS_CHECK(uv_timer_init(loop, &c->timer_) == 0, "timer init cannot fail");
   c->tcp_.data = c;

@@ -45,8 +45,8 @@ class SyslogConnection {
   bool counted() const { return counted_; }
 
  private:
-  SyslogConnection(uv_loop_t* loop, SyslogIntake& intake, const agent::StreamPtr& stream,
-                   SyslogTransport transport, uint64_t max_message_bytes, OnFinished on_finished);
+  SyslogConnection(SyslogIntake& intake, const agent::StreamPtr& stream, SyslogTransport transport,
+                   uint64_t max_message_bytes, OnFinished on_finished);
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
   static void on_timer(uv_timer_t* timer) noexcept;
@@ -60,7 +60,6 @@ class SyslogConnection {
   void refuse(SyslogDrop why, const Status& status);
   void finish();
 
-  uv_loop_t* loop_;
   SyslogIntake& intake_;
   agent::StreamPtr stream_;
   SyslogTransport transport_;

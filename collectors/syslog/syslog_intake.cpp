@@ -20,6 +20,15 @@ std::string_view drop_name(SyslogDrop why) {
   return kDropNames[static_cast<int>(why)];
 }
 
+agent::StreamPtr listener_stream(const SyslogCollectorConfig& config, SyslogTransport transport,
+                                 const transport::Endpoint& address) {
+  auto stream = std::make_shared<agent::Stream>();
+  stream->collector = config.name;
+  stream->source = std::string(transport_name(transport)) + "://" + address.to_string();
+  stream->fields = config.fields;
+  return stream;
+}
+
 SyslogIntake::SyslogIntake(uv_loop_t* loop, const SyslogCollectorConfig& config)
     : loop_(loop), collector_(config.name), allow_(config.allow) {
   if (config.rate_per_second > 0) {

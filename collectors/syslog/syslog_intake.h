@@ -57,6 +57,12 @@ struct SyslogSender {
   std::string tls_peer;  // the verified client certificate's identity, if one was sent
 };
 
+// The stream of one listener: the collector's name and fields, the source
+// "<transport>://<address>", and no checkpoint key (a network source has no position to resume
+// from).
+agent::StreamPtr listener_stream(const SyslogCollectorConfig& config, SyslogTransport transport,
+                                 const transport::Endpoint& address);
+
 class SyslogIntake {
  public:
   SyslogIntake(uv_loop_t* loop, const SyslogCollectorConfig& config);

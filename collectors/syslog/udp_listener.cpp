@@ -25,19 +25,14 @@ std::string_view without_trailer(std::string_view datagram) {
 
 UdpListener::UdpListener(uv_loop_t* loop, SyslogIntake& intake, const SyslogCollectorConfig& config,
                          const transport::Endpoint& address, uint64_t receive_buffer_bytes)
-    : loop_(loop),
-      intake_(intake),
+    : intake_(intake),
       address_(address),
       receive_buffer_bytes_(receive_buffer_bytes),
       max_message_bytes_(config.max_message_bytes),
       queue_limit_(config.udp_queue_bytes) {
-  auto stream = std::make_shared<agent::Stream>();
-  stream->collector = config.name;
-  stream->source = "udp://" + address.to_string();
-  stream->fields = config.fields;
-  stream_ = std::move(stream);
+  stream_ = listener_stream(config, SyslogTransport::kUdp, address);
   buffer_.resize(kMaxDatagram + 1);  // one byte more: a datagram that fills it was cut
-  ASSAS_CHECK(uv_udp_init(loop_, &udp_) == 0, "udp init cannot fail");
+  ASSAS_CHECK(uv_udp_init(loop, &udp_) == 0, "udp init cannot fail");
   udp_.data = this;
 }
 

@@ -52,7 +52,6 @@ class UdpListener {
   void receive(std::string_view datagram, const sockaddr* from, bool partial);
   void set_receive_buffer();
 
-  uv_loop_t* loop_;
   SyslogIntake& intake_;
   transport::Endpoint address_;
   agent::StreamPtr stream_;
