@@ -167,8 +167,7 @@ TEST_CASE("fault 9: failover to the second receiver when the first is killed and
   std::this_thread::sleep_for(1s);
   d.ingest(0).kill9();  // the preferred receiver dies mid-stream
   REQUIRE(wait_for(
-      [&] { return log_has(d.agent_log(), "output=soc endpoint=" + d.endpoint(1) + " window"); },
-      20s));
+      [&] { return log_has(d.agent_log(), "output=soc endpoint=" + d.endpoint(1) + "\n"); }, 20s));
   std::this_thread::sleep_for(1s);
   d.start_ingest(0);  // back: after failback_after the agent returns to it
   REQUIRE(

@@ -1,7 +1,9 @@
 #pragma once
 
 // The native-protocol output: ships buffered batches to assas-ingest over TLS 1.3 with mutual
-// authentication, on the libuv loop (uv_tcp + TlsSession; no blocking call anywhere).
+// authentication, on the libuv loop (uv_tcp + TlsSession; no blocking call anywhere). Failover,
+// backoff and failback are SessionOutput's (session_output.h), shared with the syslog and RELP
+// outputs.
 //
 // Behaviour (docs/protocol.md):
 // - Connects to endpoints in order from first_endpoint (failover); on failure or disconnect moves
@@ -31,27 +33,18 @@
 #include <uv.h>
 
 #include "base/status.h"
+#include "transport/client/session_output.h"
 #include "transport/output.h"
-#include "transport/tls/tls_config.h"
 
 namespace assas::transport {
 
-struct AssasOutputOptions {
-  std::string name = "assas";
-  std::vector<std::string> endpoints;  // "host:port", "[::1]:6514"
-  TlsConfig tls;                       // server_name empty: the endpoint's host is verified
+struct AssasOutputOptions : SessionOptions {
   std::string agent_id;
   std::string host;
   uint64_t stream_id = 0;
-  uint64_t max_inflight_bytes = 8ULL << 20;
   uint32_t max_frame_bytes = 16U << 20;  // largest frame accepted from the receiver
-  std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds backoff_min{100};
-  std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds heartbeat_interval{10000};
   std::chrono::milliseconds heartbeat_timeout{30000};
-  size_t first_endpoint = 0;                        // the preferred endpoint (index)
-  std::chrono::milliseconds failback_after{60000};  // 0: stay where the last failover went
 };
 
 // Validates the options and loads the TLS material (so that --check catches a bad certificate).

@@ -1,36 +1,51 @@
 #include "transport/client/client_connection.h"
 
-#include <cstring>
+#include <algorithm>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include "base/log.h"
 
 namespace assas::transport {
+namespace {
+
+// A datagram the kernel could not take at once: the request owns its bytes until the callback.
+struct PendingDatagram {
+  uv_udp_send_t req{};
+  std::string bytes;
+  uint64_t* sent_counter = nullptr;  // the connection's, alive until the handle's close callback
+};
+
+void on_datagram_sent(uv_udp_send_t* req, int status) noexcept {
+  std::unique_ptr<PendingDatagram> datagram(static_cast<PendingDatagram*>(req->data));
+  if (status == 0) {
+    *datagram->sent_counter += datagram->bytes.size();
+  }
+}
+
+}  // namespace
 
 ClientConnection::ClientConnection(uv_loop_t* loop, Owner& owner, const Endpoint& endpoint,
-                                   std::shared_ptr<TlsContext> tls, std::string server_name,
-                                   HelloFrame hello, uint32_t max_frame_bytes)
-    : loop_(loop),
-      owner_(owner),
-      endpoint_(endpoint),
-      tls_context_(std::move(tls)),
-      server_name_(std::move(server_name)),
-      hello_(std::move(hello)),
-      decoder_(max_frame_bytes) {}
+                                   ConnectParams params)
+    : loop_(loop), owner_(owner), endpoint_(endpoint), params_(std::move(params)) {}
 
 ClientConnection* ClientConnection::start(uv_loop_t* loop, Owner& owner, const Endpoint& endpoint,
-                                          std::shared_ptr<TlsContext> tls,
-                                          const std::string& server_name, const HelloFrame& hello,
-                                          uint32_t max_frame_bytes,
-                                          std::chrono::milliseconds connect_timeout) {
-  auto* c = new ClientConnection(loop, owner, endpoint, std::move(tls), server_name, hello,
-                                 max_frame_bytes);
+                                          ConnectParams params) {
+  SocketKind kind = params.kind;
+  std::chrono::milliseconds connect_timeout = params.connect_timeout;
+  auto* c = new ClientConnection(loop, owner, endpoint, std::move(params));
   ASSAS_CHECK(uv_timer_init(loop, &c->timer_) == 0, "timer init cannot fail");
   c->timer_.data = c;
   auto* req = new uv_getaddrinfo_t{};
   req->data = c;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_socktype = kind == SocketKind::kStream ? SOCK_STREAM : SOCK_DGRAM;
   std::string port = std::to_string(endpoint.port);
   int rc = uv_getaddrinfo(loop, req, &ClientConnection::on_resolved, endpoint.host.c_str(),
                           port.c_str(), &hints);
@@ -72,9 +87,14 @@ void ClientConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* 
     self->fail(uv_status(status, "resolve '" + self->endpoint_.host + "'"));
     return;
   }
+  if (self->params_.kind == SocketKind::kDatagram) {
+    self->connect_datagram(result->ai_addr);
+    uv_freeaddrinfo(result);
+    return;
+  }
   ASSAS_CHECK(uv_tcp_init(self->loop_, &self->tcp_) == 0, "tcp init cannot fail");
   self->tcp_.data = self;
-  self->tcp_open_ = true;
+  self->socket_open_ = true;
   uv_tcp_nodelay(&self->tcp_, 1);
   self->connect_req_.data = self;
   int rc = uv_tcp_connect(&self->connect_req_, &self->tcp_, result->ai_addr,
@@ -83,6 +103,35 @@ void ClientConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* 
   if (rc != 0) {
     self->fail(uv_status(rc, "connect " + self->endpoint_.to_string()));
   }
+}
+
+void ClientConnection::set_user_timeout() {
+  if (params_.user_timeout.count() <= 0) {
+    return;
+  }
+  // Keepalive finds a receiver that vanished while nothing was being sent; the user timeout one
+  // that vanished with our data unacknowledged.
+  auto seconds = static_cast<unsigned>(std::max<int64_t>(params_.user_timeout.count() / 3000, 1));
+  uv_tcp_keepalive(&tcp_, 1, seconds);
+  uv_os_fd_t fd = -1;
+  auto ms = static_cast<unsigned>(params_.user_timeout.count());
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0) {
+    // Best effort: without it the kernel's own retransmission limit still applies.
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  }
+}
+
+void ClientConnection::connect_datagram(const sockaddr* address) {
+  ASSAS_CHECK(uv_udp_init(loop_, &udp_) == 0, "udp init cannot fail");
+  udp_.data = this;
+  socket_open_ = true;
+  int rc = uv_udp_connect(&udp_, address);
+  if (rc != 0) {
+    fail(uv_status(rc, "connect udp " + endpoint_.to_string()));
+    return;
+  }
+  ready_ = true;
+  owner_.on_connection_ready(*this);
 }
 
 void ClientConnection::on_connect(uv_connect_t* req, int status) noexcept {
@@ -94,25 +143,35 @@ void ClientConnection::on_connect(uv_connect_t* req, int status) noexcept {
     self->fail(uv_status(status, "connect " + self->endpoint_.to_string()));
     return;
   }
-  Result<std::unique_ptr<TlsSession>> tls =
-      TlsSession::client(self->tls_context_, self->server_name_);
-  if (!tls.is_ok()) {
-    self->fail(tls.status());
-    return;
-  }
-  self->tls_ = std::move(tls).value();
-  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), &ClientConnection::on_alloc,
-                         &ClientConnection::on_read);
+  self->stream_connected();
+}
+
+void ClientConnection::stream_connected() {
+  set_user_timeout();
+  int rc = uv_read_start(stream(), &ClientConnection::on_alloc, &ClientConnection::on_read);
   if (rc != 0) {
-    self->fail(uv_status(rc, "read from " + self->endpoint_.to_string()));
+    fail(uv_status(rc, "read from " + endpoint_.to_string()));
     return;
   }
-  Status s = self->tls_->start();
+  if (params_.tls == nullptr) {
+    ready_ = true;
+    owner_.on_connection_ready(*this);
+    return;
+  }
+  Result<std::unique_ptr<TlsSession>> tls = TlsSession::client(params_.tls, params_.server_name);
+  if (!tls.is_ok()) {
+    fail(tls.status());
+    return;
+  }
+  tls_ = std::move(tls).value();
+  Status s = tls_->start();
   if (!s.is_ok()) {
-    self->fail(s);
+    fail(s);
     return;
   }
-  self->send_frame(self->hello_);  // held by the session until the handshake completes
+  if (tls_->has_output()) {
+    write(tls_->take_output());  // the ClientHello
+  }
 }
 
 void ClientConnection::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) noexcept {
@@ -126,56 +185,51 @@ void ClientConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_
     return;
   }
   if (nread < 0) {
-    self->fail(nread == UV_EOF
-                   ? self->decoder_.closed_mid_frame(unavailable("receiver closed the connection"))
-                   : uv_status(static_cast<int>(nread), "read"));
+    self->fail(nread == UV_EOF ? unavailable("receiver closed the connection")
+                               : uv_status(static_cast<int>(nread), "read"));
     return;
   }
-  self->handle_bytes(std::string_view(buf->base, static_cast<size_t>(nread)));
+  std::string_view bytes(buf->base, static_cast<size_t>(nread));
+  if (self->tls_ == nullptr) {
+    self->owner_.on_connection_bytes(*self, bytes);
+    return;
+  }
+  self->handle_bytes(bytes);
 }
 
 void ClientConnection::handle_bytes(std::string_view ciphertext) {
   plaintext_.clear();
   Status s = tls_->receive(ciphertext, plaintext_);
-  flush();  // handshake answers, and whatever was queued behind the handshake
-  if (!s.is_ok()) {
-    // kUnavailable is the receiver's close_notify. What it sent before is its last frames (often
-    // an error frame saying why): they are handled first, so that the log has the real reason.
-    if (s.code() == StatusCode::kUnavailable && !plaintext_.empty()) {
-      decoder_.feed(plaintext_);
-      deliver_frames();
+  if (tls_->has_output()) {
+    write(tls_->take_output());  // handshake answers
+  }
+  if (!ready_ && s.is_ok() && tls_->handshake_complete()) {
+    ready_ = true;
+    owner_.on_connection_ready(*this);
+    if (closing_) {
+      return;
     }
-    fail(s.code() == StatusCode::kUnavailable ? decoder_.closed_mid_frame(s) : s);
+  }
+  // What the receiver sent before a close_notify is its last words (often why it closed): the
+  // owner hears them before the failure, so that the log has the real reason.
+  if (!plaintext_.empty() && (s.is_ok() || s.code() == StatusCode::kUnavailable)) {
+    owner_.on_connection_bytes(*this, plaintext_);
+  }
+  if (!s.is_ok()) {
+    fail(s);
+  }
+}
+
+void ClientConnection::send(std::string_view bytes) {
+  if (closing_ || !ready_) {
     return;
   }
-  if (!plaintext_.empty()) {
-    decoder_.feed(plaintext_);
-    deliver_frames();
+  if (params_.kind == SocketKind::kDatagram) {
+    send_datagram(bytes);
+    return;
   }
-}
-
-void ClientConnection::deliver_frames() {
-  while (!closing_) {
-    Result<std::optional<Frame>> frame = decoder_.next();
-    if (!frame.is_ok()) {
-      fail(frame.status().with_context("bad frame from receiver"));
-      return;
-    }
-    if (!frame->has_value()) {
-      return;
-    }
-    owner_.on_frame(*this, **frame);
-  }
-}
-
-void ClientConnection::send_frame(const Frame& frame) {
-  std::string bytes;
-  encode_frame(frame, bytes);
-  send_plaintext(bytes);
-}
-
-void ClientConnection::send_plaintext(std::string_view bytes) {
-  if (closing_ || tls_ == nullptr) {
+  if (tls_ == nullptr) {
+    write(std::string(bytes));
     return;
   }
   Status s = tls_->send(bytes);
@@ -183,20 +237,68 @@ void ClientConnection::send_plaintext(std::string_view bytes) {
     fail(s);
     return;
   }
-  flush();
+  if (tls_->has_output()) {
+    write(tls_->take_output());
+  }
 }
 
-void ClientConnection::flush() {
-  if (!tcp_open_ || tls_ == nullptr || !tls_->has_output()) {
+void ClientConnection::write(std::string bytes) {
+  if (!socket_open_) {
     return;
   }
-  write_owned(reinterpret_cast<uv_stream_t*>(&tcp_), tls_->take_output(), this,
-              [](void* owner, int rc) {
-                auto* self = static_cast<ClientConnection*>(owner);
-                if (!self->closing_) {
-                  self->fail(uv_status(rc, "write to " + self->endpoint_.to_string()));
-                }
-              });
+  bytes_queued_ += bytes.size();
+  write_owned(stream(), std::move(bytes), this, [](void* owner, int rc) {
+    auto* self = static_cast<ClientConnection*>(owner);
+    if (!self->closing_) {
+      self->fail(uv_status(rc, "write to " + self->endpoint_.to_string()));
+    }
+  });
+}
+
+void ClientConnection::send_datagram(std::string_view bytes) {
+  bytes_queued_ += bytes.size();
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+  int rc = uv_udp_try_send(&udp_, &buf, 1, nullptr);
+  if (rc >= 0) {
+    datagram_bytes_sent_ += bytes.size();
+    return;
+  }
+  if (rc != UV_EAGAIN) {
+    // ECONNREFUSED: an ICMP port-unreachable came back for an earlier datagram.
+    fail(uv_status(rc, "send to udp " + endpoint_.to_string()));
+    return;
+  }
+  auto datagram = std::make_unique<PendingDatagram>();
+  datagram->bytes.assign(bytes);
+  datagram->sent_counter = &datagram_bytes_sent_;
+  datagram->req.data = datagram.get();
+  buf = uv_buf_init(datagram->bytes.data(), static_cast<unsigned>(datagram->bytes.size()));
+  rc = uv_udp_send(&datagram->req, &udp_, &buf, 1, nullptr, &on_datagram_sent);
+  if (rc != 0) {
+    fail(uv_status(rc, "send to udp " + endpoint_.to_string()));
+    return;
+  }
+  (void)datagram.release();  // freed by on_datagram_sent
+}
+
+uint64_t ClientConnection::bytes_delivered() const {
+  if (params_.kind == SocketKind::kDatagram) {
+    return datagram_bytes_sent_;
+  }
+  if (!socket_open_ || closing_) {
+    return 0;
+  }
+  // Queued minus what libuv still holds minus what the kernel holds unacknowledged (SIOCOUTQ:
+  // unsent plus sent-but-unacknowledged bytes of a TCP socket).
+  uint64_t held = uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  uv_os_fd_t fd = -1;
+  int in_kernel = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) != 0 ||
+      ::ioctl(fd, SIOCOUTQ, &in_kernel) != 0) {
+    return 0;  // unknown: nothing counts as delivered
+  }
+  held += static_cast<uint64_t>(in_kernel);
+  return held > bytes_queued_ ? 0 : bytes_queued_ - held;
 }
 
 void ClientConnection::connected() {
@@ -219,15 +321,21 @@ void ClientConnection::close(const Status& /*why*/) {
   if (tls_ != nullptr && tls_->handshake_complete()) {
     // Best effort close_notify; uv_close below cancels the write if it cannot go out at once.
     tls_->shutdown();
-    flush();
+    if (tls_->has_output()) {
+      write(tls_->take_output());
+    }
   }
   if (resolve_req_ != nullptr) {
     uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));  // its callback still comes
   }
   uv_timer_stop(&timer_);
   closer_.close(&timer_);
-  if (tcp_open_) {
-    closer_.close(&tcp_);
+  if (socket_open_) {
+    if (params_.kind == SocketKind::kDatagram) {
+      closer_.close(&udp_);
+    } else {
+      closer_.close(&tcp_);
+    }
   }
   closer_.when_closed([](void* self) { static_cast<ClientConnection*>(self)->maybe_finish(); },
                       this);

@@ -36,16 +36,22 @@ Status check_file(const std::string& path, std::string_view role, bool is_privat
   return Status::ok();
 }
 
-Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPolicy policy) {
+Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPolicy policy,
+                 TlsClientPolicy client_policy) {
   bool need_ca = !server || policy.require_client_cert || !config.ca.empty();
   if (need_ca) {
     ASSAS_RETURN_IF_ERROR(check_file(config.ca, "CA", false));
   }
-  ASSAS_RETURN_IF_ERROR(check_file(config.cert, "certificate", false));
-  ASSAS_RETURN_IF_ERROR(check_file(config.key, "key", true));
+  bool has_cert =
+      server || !client_policy.client_cert_optional || !config.cert.empty() || !config.key.empty();
+  if (has_cert) {
+    ASSAS_RETURN_IF_ERROR(check_file(config.cert, "certificate", false));
+    ASSAS_RETURN_IF_ERROR(check_file(config.key, "key", true));
+  }
   ERR_clear_error();
   // Both ends are ours, so the native protocol speaks TLS 1.3 and nothing older.
-  int min_version = server && policy.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+  bool allow_tls12 = server ? policy.allow_tls12 : client_policy.allow_tls12;
+  int min_version = allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
   if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
     return openssl_status(StatusCode::kInternal, "cannot restrict the TLS versions");
@@ -53,13 +59,13 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPo
   if (need_ca && SSL_CTX_load_verify_locations(ctx, config.ca.c_str(), nullptr) != 1) {
     return openssl_status(StatusCode::kInvalidArgument, "CA file '" + config.ca + "'");
   }
-  if (SSL_CTX_use_certificate_chain_file(ctx, config.cert.c_str()) != 1) {
+  if (has_cert && SSL_CTX_use_certificate_chain_file(ctx, config.cert.c_str()) != 1) {
     return openssl_status(StatusCode::kInvalidArgument, "certificate file '" + config.cert + "'");
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, config.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (has_cert && SSL_CTX_use_PrivateKey_file(ctx, config.key.c_str(), SSL_FILETYPE_PEM) != 1) {
     return openssl_status(StatusCode::kInvalidArgument, "key file '" + config.key + "'");
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
+  if (has_cert && SSL_CTX_check_private_key(ctx) != 1) {
     return openssl_status(
         StatusCode::kInvalidArgument,
         "key file '" + config.key + "' does not match certificate '" + config.cert + "'");
@@ -90,13 +96,14 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPo
 }  // namespace
 
 Result<std::shared_ptr<TlsContext>> TlsContext::make(const TlsConfig& config, bool server,
-                                                     TlsServerPolicy policy) {
+                                                     TlsServerPolicy server_policy,
+                                                     TlsClientPolicy client_policy) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
   if (ctx == nullptr) {
     return openssl_status(StatusCode::kResourceExhausted, "cannot create a TLS context");
   }
-  Status s = configure(ctx, config, server, policy);
+  Status s = configure(ctx, config, server, server_policy, client_policy);
   if (!s.is_ok()) {
     SSL_CTX_free(ctx);
     return s;
@@ -119,13 +126,14 @@ Status openssl_status(StatusCode code, std::string_view context) {
   return {code, std::move(message)};
 }
 
-Result<std::shared_ptr<TlsContext>> TlsContext::make_client(const TlsConfig& config) {
-  return make(config, false, {});
+Result<std::shared_ptr<TlsContext>> TlsContext::make_client(const TlsConfig& config,
+                                                            TlsClientPolicy policy) {
+  return make(config, false, {}, policy);
 }
 
 Result<std::shared_ptr<TlsContext>> TlsContext::make_server(const TlsConfig& config,
                                                             TlsServerPolicy policy) {
-  return make(config, true, policy);
+  return make(config, true, policy, {});
 }
 
 TlsContext::~TlsContext() {

@@ -25,10 +25,19 @@ struct TlsServerPolicy {
   bool allow_tls12 = false;         // RFC 5425 senders often speak TLS 1.2 only
 };
 
+// How a client context treats its server and itself. The native protocol uses the defaults; the
+// syslog and RELP outputs speak to receivers that may know only TLS 1.2 and may not ask for a
+// client certificate. The server's certificate and name are verified in every case.
+struct TlsClientPolicy {
+  bool allow_tls12 = false;
+  bool client_cert_optional = false;  // true: no certificate is presented when none is configured
+};
+
 class TlsContext {
  public:
   // Client: verifies the server certificate against config.ca and its name (set per session).
-  static Result<std::shared_ptr<TlsContext>> make_client(const TlsConfig& config);
+  static Result<std::shared_ptr<TlsContext>> make_client(const TlsConfig& config,
+                                                         TlsClientPolicy policy = {});
   // Server: requires and verifies a client certificate signed by config.ca (by default). config.ca
   // may be empty only when the policy does not require client certificates.
   static Result<std::shared_ptr<TlsContext>> make_server(const TlsConfig& config,
@@ -43,7 +52,8 @@ class TlsContext {
 
  private:
   static Result<std::shared_ptr<TlsContext>> make(const TlsConfig& config, bool server,
-                                                  TlsServerPolicy policy);
+                                                  TlsServerPolicy server_policy,
+                                                  TlsClientPolicy client_policy);
   TlsContext(SSL_CTX* ctx, bool server) : ctx_(ctx), server_(server) {}
   SSL_CTX* ctx_;
   bool server_;
