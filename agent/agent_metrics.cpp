@@ -113,7 +113,8 @@ std::string Agent::metrics_text() const {
   output_family(m, outputs, "assas_output_disconnects_total", "counter", "Sessions lost.",
                 [](const DeliveryOutputStats& o) { return o.io.disconnects; });
   output_family(m, outputs, "assas_output_heartbeat_timeouts_total", "counter",
-                "Sessions dropped because the receiver stayed silent past heartbeat.timeout.",
+                "Sessions dropped because the receiver stayed silent past heartbeat.timeout "
+                "(RELP: nothing answered within ack_timeout).",
                 [](const DeliveryOutputStats& o) { return o.io.heartbeat_timeouts; });
   output_family(m, outputs, "assas_output_protocol_errors_total", "counter",
                 "Sessions dropped because the receiver broke the protocol.",
@@ -139,6 +140,9 @@ std::string Agent::metrics_text() const {
   output_family(m, outputs, "assas_output_inflight_bytes_peak", "gauge",
                 "The most bytes one lane ever held unacknowledged.",
                 [](const DeliveryOutputStats& o) { return o.io.inflight_bytes_peak; });
+  output_family(m, outputs, "assas_output_messages_truncated_total", "counter",
+                "syslog and relp: messages cut to max_message_size.",
+                [](const DeliveryOutputStats& o) { return o.io.messages_truncated; });
   collector_families(m, collectors_);
   return m.text();
 }

@@ -206,6 +206,7 @@ std::vector<DeliveryOutputStats> Delivery::stats() const {
       s.io.heartbeat_timeouts += io.heartbeat_timeouts;
       s.io.protocol_errors += io.protocol_errors;
       s.io.failbacks += io.failbacks;
+      s.io.messages_truncated += io.messages_truncated;
       s.io.inflight_batches += io.inflight_batches;
       s.io.inflight_bytes += io.inflight_bytes;
       s.io.inflight_bytes_peak = std::max(s.io.inflight_bytes_peak, io.inflight_bytes_peak);

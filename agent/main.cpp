@@ -105,17 +105,20 @@ Status make_outputs(uv_loop_t* loop, const AgentConfig& config, uint64_t stream_
     OutputLanes& output = outputs.emplace_back();
     output.name = spec.name;
     output.max_behind_bytes = spec.max_behind_bytes;
-    auto lanes = static_cast<uint32_t>(spec.loadbalance ? spec.assas.endpoints.size() : 1);
+    auto lanes = static_cast<uint32_t>(spec.loadbalance ? spec.session().endpoints.size() : 1);
     for (uint32_t lane = 0; lane < lanes; ++lane) {
-      transport::AssasOutputOptions options = spec.assas;
-      options.agent_id = config.agent.id;
-      options.host = config.agent.host;
-      options.stream_id = lane_stream_id(stream_id, lane, lanes);
-      options.first_endpoint = lane;
-      if (lanes > 1) {
-        options.name = spec.name + "#" + std::to_string(lane);
+      OutputOptions options = spec.options;
+      if (auto* assas = std::get_if<transport::AssasOutputOptions>(&options)) {
+        assas->agent_id = config.agent.id;
+        assas->host = config.agent.host;
+        assas->stream_id = lane_stream_id(stream_id, lane, lanes);
       }
-      Result<std::unique_ptr<transport::Output>> made = transport::make_assas_output(loop, options);
+      transport::SessionOptions& session = session_options(options);
+      session.first_endpoint = lane;
+      if (lanes > 1) {
+        session.name = spec.name + "#" + std::to_string(lane);
+      }
+      Result<std::unique_ptr<transport::Output>> made = make_output(loop, std::move(options));
       if (!made.is_ok()) {
         return made.status().with_context("output '" + spec.name + "'");
       }

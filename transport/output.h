@@ -1,8 +1,8 @@
 #pragma once
 
 // What the agent's shipper drives: an Output sends buffered batches to a receiver and reports back
-// what the receiver has durably stored. transport/ implements it (the native assas protocol now;
-// syslog and RELP later) and never sees agent types, so the shipper speaks to it in these terms.
+// what the receiver has durably stored. transport/ implements it (the native assas
+// protocol, syslog, RELP) and never sees agent types, so the shipper speaks to it in these terms.
 //
 // The contract, all on the loop thread:
 //   - start(listener): connect (and keep reconnecting with backoff) in the background.
@@ -51,6 +51,7 @@ struct OutputStats {
   uint64_t inflight_batches = 0;    // sent, not yet acknowledged
   uint64_t inflight_bytes = 0;
   uint64_t inflight_bytes_peak = 0;  // the most ever held unacknowledged
+  uint64_t messages_truncated = 0;   // syslog and RELP: messages cut to max_message_size
 };
 
 class OutputListener {

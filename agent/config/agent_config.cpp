@@ -115,78 +115,6 @@ Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
   return node.no_unknown_keys();
 }
 
-Status parse_output(const ConfigNode& node, OutputSpec& out) {
-  using std::chrono::milliseconds;
-  ASSAS_RETURN_IF_ERROR(node.expect_map());
-  ASSAS_RETURN_IF_ERROR(node.required_string("type", out.type));
-  if (out.type != "assas") {
-    return node.get("type")->error("'" + out.type +
-                                   "' is not an output type; this version has: assas");
-  }
-  out.name = out.type;
-  ASSAS_RETURN_IF_ERROR(node.optional_string("name", out.name));
-  if (!is_safe_name(out.name, 64)) {
-    return node.get("name")->error(
-        "output names are 1 to 64 of A-Z a-z 0-9 _ . - (not starting "
-        "with '.'), as they label metrics and log lines");
-  }
-  out.assas.name = out.name;
-  transport::AssasOutputOptions& a = out.assas;
-  std::string mode = "failover";
-  ASSAS_RETURN_IF_ERROR(node.optional_choice("mode", mode, {"failover", "loadbalance"}));
-  out.loadbalance = mode == "loadbalance";
-  ASSAS_RETURN_IF_ERROR(
-      node.optional_size("max_behind", out.max_behind_bytes, 1 << 20, 1ULL << 44));
-  ASSAS_RETURN_IF_ERROR(node.optional_millis("failback_after", a.failback_after, milliseconds(0),
-                                             milliseconds(86400000)));
-  ASSAS_RETURN_IF_ERROR(node.optional_string_list("endpoints", a.endpoints));
-  if (a.endpoints.empty()) {
-    return node.error("missing required key 'endpoints', e.g. [\"soc1.example.ma:6514\"]");
-  }
-  Result<std::vector<ConfigNode>> endpoint_nodes = node.get("endpoints")->items();
-  for (size_t i = 0; i < a.endpoints.size(); ++i) {
-    Result<transport::Endpoint> e = transport::parse_endpoint(a.endpoints[i]);
-    if (!e.is_ok()) {
-      return (*endpoint_nodes)[i].error(e.status().message());
-    }
-  }
-  std::optional<ConfigNode> tls = node.get("tls");
-  if (!tls) {
-    return node.error("missing required key 'tls' (ca, cert and key); TLS cannot be turned off");
-  }
-  ASSAS_RETURN_IF_ERROR(tls->expect_map());
-  ASSAS_RETURN_IF_ERROR(tls->required_string("ca", a.tls.ca));
-  ASSAS_RETURN_IF_ERROR(tls->required_string("cert", a.tls.cert));
-  ASSAS_RETURN_IF_ERROR(tls->required_string("key", a.tls.key));
-  ASSAS_RETURN_IF_ERROR(tls->optional_string("server_name", a.tls.server_name));
-  ASSAS_RETURN_IF_ERROR(tls->no_unknown_keys());
-  out.file_nodes = {{*tls->get("ca"), false}, {*tls->get("cert"), false}, {*tls->get("key"), true}};
-  ASSAS_RETURN_IF_ERROR(
-      node.optional_size("max_inflight", a.max_inflight_bytes, 64 << 10, 1ULL << 32));
-  ASSAS_RETURN_IF_ERROR(node.optional_millis("connect_timeout", a.connect_timeout,
-                                             milliseconds(100), milliseconds(600000)));
-  if (std::optional<ConfigNode> backoff = node.get("backoff")) {
-    ASSAS_RETURN_IF_ERROR(backoff->expect_map());
-    ASSAS_RETURN_IF_ERROR(
-        backoff->optional_millis("min", a.backoff_min, milliseconds(1), milliseconds(600000)));
-    ASSAS_RETURN_IF_ERROR(
-        backoff->optional_millis("max", a.backoff_max, milliseconds(1), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(backoff->no_unknown_keys());
-    if (a.backoff_max < a.backoff_min) {
-      return backoff->error("max must not be below min");
-    }
-  }
-  if (std::optional<ConfigNode> heartbeat = node.get("heartbeat")) {
-    ASSAS_RETURN_IF_ERROR(heartbeat->expect_map());
-    ASSAS_RETURN_IF_ERROR(heartbeat->optional_millis("interval", a.heartbeat_interval,
-                                                     milliseconds(10), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(heartbeat->optional_millis("timeout", a.heartbeat_timeout,
-                                                     milliseconds(20), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(heartbeat->no_unknown_keys());
-  }
-  return node.no_unknown_keys();
-}
-
 }  // namespace
 
 bool is_safe_name(std::string_view name, size_t max_length) {
@@ -241,9 +169,9 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
         return node.error("two outputs are named '" + output.name +
                           "'; give each a distinct name (it labels its metrics)");
       }
-      for (const std::string& endpoint : output.assas.endpoints) {
-        if (std::find(earlier.assas.endpoints.begin(), earlier.assas.endpoints.end(), endpoint) !=
-            earlier.assas.endpoints.end()) {
+      const std::vector<std::string>& before = earlier.session().endpoints;
+      for (const std::string& endpoint : output.session().endpoints) {
+        if (std::find(before.begin(), before.end(), endpoint) != before.end()) {
           return node.error("endpoint " + endpoint + " is also in output '" + earlier.name +
                             "'; each output keeps its own stream at a receiver, so two outputs "
                             "cannot share one");

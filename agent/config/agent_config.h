@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "agent/buffer/disk_buffer.h"
+#include "agent/config/output_config.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/pipeline.h"
 #include "base/config_node.h"
 #include "base/log.h"
 #include "base/status.h"
-#include "transport/client/assas_output.h"
 #include "transport/endpoint.h"
 #include "transport/protocol/compression.h"
 
@@ -48,16 +48,6 @@ struct BufferConfig {
 struct MetricsConfig {
   std::string file;  // empty: <data_dir>/metrics.prom
   std::chrono::milliseconds interval{10000};
-};
-
-struct OutputSpec {
-  std::string type;
-  std::string name;
-  bool loadbalance = false;       // mode: loadbalance (one lane per endpoint)
-  uint64_t max_behind_bytes = 0;  // 0: never cut loose
-  transport::AssasOutputOptions assas;
-  // The nodes of the certificate and key paths, so that --check points at the right line.
-  std::vector<std::pair<ConfigNode, bool /*is_private_key*/>> file_nodes;
 };
 
 struct AgentConfig {
