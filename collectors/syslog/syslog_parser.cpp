@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "collectors/syslog/syslog_timestamp.h"
+#include "transport/syslog/syslog_names.h"
 
 // Every index below is checked against the message size before the byte at it is read, and every
 // loop moves forward through the message, so a parse is O(message size) plus the pairwise check
@@ -12,12 +13,8 @@
 namespace assas::collectors {
 namespace {
 
-constexpr std::array<std::string_view, 24> kFacilities = {
-    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
-    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
-    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
-constexpr std::array<std::string_view, 8> kSeverities = {"emerg",   "alert",  "crit", "err",
-                                                         "warning", "notice", "info", "debug"};
+using transport::kSyslogFacilityNames;
+using transport::kSyslogSeverityNames;
 
 // RFC 5424 section 6; an RFC 3164 TAG and PID are held to the APP-NAME and PROCID limits.
 constexpr size_t kMaxHostnameBytes = 255;
@@ -374,15 +371,15 @@ void parse_syslog(std::string_view m, SyslogParse& out) {
                  (version_end == m.size() || m[version_end] == ' ');
   if (rfc5424 && m.substr(at, version_digits) != "1") {
     add(out, "priority", priority);
-    add(out, "facility", kFacilities[static_cast<size_t>(pri / 8)]);
-    add(out, "severity", kSeverities[static_cast<size_t>(pri % 8)]);
+    add(out, "facility", kSyslogFacilityNames[static_cast<size_t>(pri / 8)]);
+    add(out, "severity", kSyslogSeverityNames[static_cast<size_t>(pri % 8)]);
     return fail(out, "unsupported syslog version");
   }
   out.format = rfc5424 ? "rfc5424" : "rfc3164";
   add(out, "format", out.format);
   add(out, "priority", priority);
-  add(out, "facility", kFacilities[static_cast<size_t>(pri / 8)]);
-  add(out, "severity", kSeverities[static_cast<size_t>(pri % 8)]);
+  add(out, "facility", kSyslogFacilityNames[static_cast<size_t>(pri / 8)]);
+  add(out, "severity", kSyslogSeverityNames[static_cast<size_t>(pri % 8)]);
   if (rfc5424) {
     parse_rfc5424(m, version_end, out);
   } else {

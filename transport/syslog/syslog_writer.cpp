@@ -6,18 +6,12 @@
 #include <cstdint>
 #include <ctime>
 
+#include "transport/syslog/syslog_names.h"
+
 namespace assas::transport {
 
 namespace {
 
-// RFC 5424 table 1, spelled as the syslog collector writes them (collectors/syslog/syslog_parser.h)
-// so that its events keep their facility through this output.
-constexpr std::array<std::string_view, 24> kFacilities = {
-    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
-    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
-    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
-constexpr std::array<std::string_view, 8> kSeverities = {"emerg",   "alert",  "crit", "err",
-                                                         "warning", "notice", "info", "debug"};
 struct SeverityAlias {
   std::string_view name;
   int value;
@@ -86,8 +80,8 @@ int facility_of(std::string_view value) {
   if (number >= 0) {
     return number;
   }
-  for (size_t i = 0; i < kFacilities.size(); ++i) {
-    if (iequals(value, kFacilities[i])) {
+  for (size_t i = 0; i < kSyslogFacilityNames.size(); ++i) {
+    if (iequals(value, kSyslogFacilityNames[i])) {
       return static_cast<int>(i);
     }
   }
@@ -104,8 +98,8 @@ int severity_of(std::string_view value, const SyslogFormat& format) {
   if (number >= 0) {
     return number;
   }
-  for (size_t i = 0; i < kSeverities.size(); ++i) {
-    if (iequals(value, kSeverities[i])) {
+  for (size_t i = 0; i < kSyslogSeverityNames.size(); ++i) {
+    if (iequals(value, kSyslogSeverityNames[i])) {
       return static_cast<int>(i);
     }
   }
