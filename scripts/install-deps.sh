@@ -11,6 +11,7 @@ packages=(
   gzip zstd          # compressed rotated files in the file collector tests
   rsyslog            # the peer the benchmark measures against, and a syslog sender in tests
   rsyslog-openssl    # rsyslog forwards over TLS to the syslog collector in tests
+  rsyslog-relp       # imrelp/omrelp (librelp, TLS with OpenSSL): the RELP output's test receiver
   systemd-journal-remote  # makes real journal files for tests (shared/tools/make-journal)
   libfaketime        # moves the agent's clock in the clock-jump tests (fault 11)
 )
@@ -21,14 +22,18 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "installing: ${missing[*]}"
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-  as_root=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    as_root=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# syslog-ng, the other receiver of the syslog output's tests, conflicts with rsyslog as a package:
+# unpacked into a private tree instead (does nothing when it is there already).
+"$(dirname "$0")/fetch-syslog-ng.sh"
