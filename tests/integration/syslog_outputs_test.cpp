@@ -133,6 +133,10 @@ void run_100k(ReceiverKind kind, const std::string& type, const std::string& ext
   std::printf("  %s: 100,000 lines in %.1f s\n", to_string(kind).c_str(), seconds);
   REQUIRE(d.metric("assas_output_connected{output=\"soc\"}") == 1);
   REQUIRE(d.agent().terminate(20s) == 0);
+  // The agent said goodbye (RELP close, TLS close_notify): the receiver logs no broken session.
+  std::this_thread::sleep_for(500ms);
+  INFO(receiver.log());
+  CHECK(receiver.log().find("session broken") == std::string::npos);
 }
 
 TEST_CASE("relp output: 100000 lines from a file reach rsyslog over RELP in TLS exactly once",
@@ -360,9 +364,10 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("syslog output sends the receiver's name as SNI and the receiver picks its certificate "
-          "by it",
-          "[integration][outputs][syslog]") {
+TEST_CASE(
+    "syslog output sends the receiver's name as SNI and the receiver picks its certificate "
+    "by it",
+    "[integration][outputs][syslog]") {
   // openssl s_server presents a certificate from another CA unless the client asks for
   // "localhost" by SNI, for which it presents the one from the agent's CA: the handshake succeeds
   // only if the agent sent the name. (-quiet also keeps s_server from stopping at the end of its
@@ -372,11 +377,11 @@ TEST_CASE("syslog output sends the receiver's name as SNI and the receiver picks
   TestPki other = make_test_pki(d.root() + "/other-pki", "it-agent");
   int port = pick_free_port();
   ProcessGuard server;
-  server.start({"/usr/bin/openssl", "s_server", "-quiet", "-accept",
-                "127.0.0.1:" + std::to_string(port), "-cert", other.server_cert(), "-key",
-                other.server_key(), "-servername", "localhost", "-cert2", pki + "/ingest.pem",
-                "-key2", pki + "/ingest.key"},
-               {}, d.root() + "/s_server.log");
+  server.start(
+      {"/usr/bin/openssl", "s_server", "-quiet", "-accept", "127.0.0.1:" + std::to_string(port),
+       "-cert", other.server_cert(), "-key", other.server_key(), "-servername", "localhost",
+       "-cert2", pki + "/ingest.pem", "-key2", pki + "/ingest.key"},
+      {}, d.root() + "/s_server.log");
   std::string tls = "    tls:\n      ca: " + pki + "/ca.pem\n      server_name: localhost\n";
   d.set_outputs(output_yaml(d, "syslog", {"127.0.0.1:" + std::to_string(port)}, "", tls));
   d.start_agent(kPipeline);

@@ -67,9 +67,13 @@ void SessionOutput::close(std::function<void()> on_closed) {
   if (state_ == State::kClosing) {
     return;
   }
+  bool was_ready = state_ == State::kReady;
   state_ = State::kClosing;  // no listener calls after close() started
   on_closed_ = std::move(on_closed);
   if (connection_ != nullptr) {
+    if (was_ready) {
+      on_session_closing(*connection_);
+    }
     connection_->close(Status::ok());
   }
   for (uv_timer_t* timer : {&retry_timer_, &failback_timer_, &watchdog_timer_}) {
@@ -194,6 +198,7 @@ void SessionOutput::on_failback_due(uv_timer_t* timer) noexcept {
 void SessionOutput::fail_back() {
   ++stats_.failbacks;
   uv_timer_stop(&watchdog_timer_);
+  on_session_closing(*connection_);
   connection_->close(Status::ok());
   connection_ = nullptr;
   state_ = State::kWaiting;

@@ -79,6 +79,9 @@ class SessionOutput : public Output, private ClientConnection::Owner {
   virtual void on_session_bytes(std::string_view bytes) = 0;
   virtual void on_session_end() = 0;
   virtual bool in_flight() const = 0;
+  // The session ends on purpose (the output closes, or fails back): the protocol's goodbye, if it
+  // has one, goes out before the connection closes.
+  virtual void on_session_closing(ClientConnection& /*connection*/) {}
   // A failure of the connection, with what the protocol knows of it (e.g. closed mid-frame).
   virtual Status explain_failure(const Status& why) const { return why; }
   // Extra handles of the subclass, closed with the output's.

@@ -59,9 +59,7 @@ class RelpOutput final : public SessionOutput {
     held_bytes_ += held.messages.size();
     unsent_ += held.ends.size() - held.sent;
     counters().inflight_bytes_peak = std::max(counters().inflight_bytes_peak, held_bytes_);
-    if (release_answered()) {
-      return;
-    }
+    release_answered();
     pump();
   }
 
@@ -99,6 +97,7 @@ class RelpOutput final : public SessionOutput {
   }
 
   void on_session_bytes(std::string_view bytes) override {
+    bool could_send = can_send();
     decoder_->feed(bytes);
     while (connection() != nullptr) {
       Result<std::optional<RelpFrame>> frame = decoder_->next();
@@ -107,9 +106,18 @@ class RelpOutput final : public SessionOutput {
         return;
       }
       if (!frame->has_value()) {
-        return;
+        break;
       }
       on_frame(**frame);
+    }
+    if (!ready()) {
+      return;  // failed, or failed back once the last answer came
+    }
+    // Whatever room this read's answers made is filled at once: one TLS record and one write for
+    // all of it, rather than one per answer.
+    pump();
+    if (!could_send && can_send()) {
+      listener().on_writable();
     }
   }
 
@@ -177,44 +185,27 @@ class RelpOutput final : public SessionOutput {
                        std::string(response.text)));
       return;
     }
-    bool could_send = can_send();
     --unanswered_;
     oldest_unanswered_txnr_ = next_relp_txnr(oldest_unanswered_txnr_);
     Held& front = held_.front();  // answers come in order, and done batches leave at once
     ++front.answered;
     resume_ = {front.seq, front.answered};
     progress();
-    if (release_answered()) {
-      return;
-    }
-    pump();
-    if (ready() && !could_send && can_send()) {
-      listener().on_writable();
-    }
+    release_answered();
   }
 
-  // Hands every batch whose messages are all answered to the listener. True when the session
-  // ended meanwhile (failback), so that the caller stops.
-  bool release_answered() {
+  // Hands every batch whose messages are all answered to the listener.
+  void release_answered() {
     uint64_t upto = 0;
-    bool could_send = can_send();
     while (!held_.empty() && held_.front().done()) {
       upto = held_.front().seq;
       held_bytes_ -= held_.front().messages.size();
       held_.pop_front();
     }
-    if (upto == 0) {
-      return false;
+    if (upto != 0) {
+      listener().on_acked(upto);
+      progress();  // may fail back (failback waits for exactly this)
     }
-    listener().on_acked(upto);
-    progress();  // may fail back (failback waits for exactly this)
-    if (!ready()) {
-      return true;
-    }
-    if (!could_send && can_send()) {
-      listener().on_writable();
-    }
-    return !ready();
   }
 
   // Sends held messages while the window has room.
@@ -252,6 +243,17 @@ class RelpOutput final : public SessionOutput {
   }
 
   bool in_flight() const override { return !held_.empty(); }
+
+  // RELP's goodbye, so that the receiver logs an orderly end, not a broken session. Its answer is
+  // not waited for: what is unanswered is sent again next time either way.
+  void on_session_closing(ClientConnection& connection) override {
+    if (opening_ || next_txnr_ == kRelpMaxTxnr) {
+      return;
+    }
+    std::string frame;
+    encode_relp_frame(next_txnr_, "close", "", frame);
+    connection.send(frame);
+  }
 
   Status explain_failure(const Status& why) const override {
     if (decoder_ && decoder_->mid_frame()) {

@@ -26,6 +26,7 @@
 namespace assas::transport {
 
 struct RelpOutputOptions : SessionOptions {
+  RelpOutputOptions() { max_inflight_bytes = 1 << 20; }  // formatted messages, as for syslog
   SyslogFormat format;
   size_t max_message_bytes = 64 << 10;  // longer messages are cut (counted)
   uint32_t window = 1024;               // messages sent and not yet answered
