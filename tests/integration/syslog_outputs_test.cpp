@@ -284,20 +284,28 @@ TEST_CASE("relp output: journald entries keep their priority identifier pid host
   REQUIRE(d.agent().terminate(20s) == 0);
 }
 
-TEST_CASE("syslog output: plain TCP with newline framing and UDP reach rsyslog",
-          "[integration][outputs][syslog]") {
-  for (auto [kind, extra] :
-       {std::pair{ReceiverKind::kRsyslogTcp, "    transport: tcp\n    framing: newline\n"},
-        std::pair{ReceiverKind::kRsyslogUdp, "    transport: udp\n"}}) {
-    DYNAMIC_SECTION(to_string(kind)) {
+TEST_CASE(
+    "syslog and relp outputs without TLS: plain TCP with newline framing and UDP and RELP "
+    "reach rsyslog",
+    "[integration][outputs][syslog][relp]") {
+  struct Case {
+    ReceiverKind kind;
+    const char* type;
+    const char* extra;
+  };
+  for (Case c :
+       {Case{ReceiverKind::kRsyslogTcp, "syslog", "    transport: tcp\n    framing: newline\n"},
+        Case{ReceiverKind::kRsyslogUdp, "syslog", "    transport: udp\n"},
+        Case{ReceiverKind::kRsyslogRelp, "relp", "    transport: tcp\n"}}) {
+    DYNAMIC_SECTION(to_string(c.kind)) {
       Deployment d;
-      SyslogReceiver receiver(d.root() + "/receiver", kind);
-      d.set_outputs(output_yaml(d, "syslog", {receiver.endpoint()}, extra, ""));
+      SyslogReceiver receiver(d.root() + "/receiver", c.kind);
+      d.set_outputs(output_yaml(d, c.type, {receiver.endpoint()}, c.extra, ""));
       d.start_agent(kPipeline);
       LogWriter writer(d.logs_dir() + "/app.log", "k");
       // UDP: few enough that the burst fits rsyslog's socket buffer (about 200 KiB, some 250
       // datagrams of this size); beyond that the kernel drops datagrams, as UDP does.
-      writer.write(kind == ReceiverKind::kRsyslogUdp ? 150 : 500);
+      writer.write(c.kind == ReceiverKind::kRsyslogUdp ? 150 : 500);
       require_delivered(d, receiver, writer.ids());
       REQUIRE(d.agent().terminate(20s) == 0);
     }

@@ -113,9 +113,13 @@ class RelpOutput final : public SessionOutput {
     if (!ready()) {
       return;  // failed, or failed back once the last answer came
     }
-    // Whatever room this read's answers made is filled at once: one TLS record and one write for
-    // all of it, rather than one per answer.
-    pump();
+    // A receiver that answers each message as it writes it frees the window one message per
+    // read; refilling at every answer would cost a TLS record and a write(2) per message. So the
+    // window is refilled once a quarter of it is free, in one write, while the other three
+    // quarters keep the receiver busy.
+    if (unanswered_ + std::max<uint32_t>(options_.window / 4, 1) <= options_.window) {
+      pump();
+    }
     if (!could_send && can_send()) {
       listener().on_writable();
     }

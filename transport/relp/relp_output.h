@@ -29,7 +29,7 @@ struct RelpOutputOptions : SessionOptions {
   RelpOutputOptions() { max_inflight_bytes = 1 << 20; }  // formatted messages, as for syslog
   SyslogFormat format;
   size_t max_message_bytes = 64 << 10;  // longer messages are cut (counted)
-  uint32_t window = 1024;               // messages sent and not yet answered
+  uint32_t window = 4096;               // messages sent and not yet answered
 };
 
 Result<std::unique_ptr<Output>> make_relp_output(uv_loop_t* loop, RelpOutputOptions options);
