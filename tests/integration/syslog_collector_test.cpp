@@ -149,7 +149,12 @@ TEST_CASE("syslog: TCP senders wait while the pipeline is paused and lose nothin
   d.ingest().terminate(5s);
   d.start_agent("buffer: { max_size: 1MiB, segment_size: 256KiB }\n" + kPipeline);
   int tcp = syslog_port(d, "tcp");
-  const int n = 40000;  // about 7 MB of incompressible messages: far more than the buffer holds
+  // About 20 MB of incompressible messages: far more than the disk buffer holds, and more than
+  // the two sockets' kernel buffers take between them (the agent's receive buffer grows while it
+  // reads, to a few MiB before the pause; logger's send buffer to tcp_wmem's 4 MiB), so that
+  // logger itself must wait. With 7 MB, logger sometimes finished while the agent was paused, its
+  // last messages all in kernel buffers.
+  const int n = 100000;
   std::string lines = write_message_file(d, "held.txt", "h", n, true);
   ProcessGuard logger;
   logger.start({"/usr/bin/logger", "--server", "127.0.0.1", "--port", std::to_string(tcp), "--tcp",
