@@ -38,26 +38,14 @@ class RelpOutput final : public SessionOutput {
     }
     Held& held = held_.emplace_back();
     held.seq = batch.seq;
-    Status s = writer_.write(batch, [&held](std::string_view message) {
-      held.messages += message;
-      held.ends.push_back(held.messages.size());
-    });
+    writer_.write(batch, options_.name, held.batch);
     counters().messages_truncated = writer_.truncated_messages();
-    if (!s.is_ok()) {
-      // From our own CRC-checked buffer, so a bug rather than damage; sending the rest matters more
-      // than this batch, which is logged and counted as delivered with the ones before it.
-      ASSAS_LOG(kError, "cannot decode a buffered batch; skipping it",
-                log::kv("output", options_.name), log::kv("seq", batch.seq),
-                log::kv("error", s.to_string()));
-      held.messages.clear();
-      held.ends.clear();
-    }
     if (resume_.seq == batch.seq) {
       // The receiver already answered for these messages in an earlier session.
-      held.answered = held.sent = std::min(resume_.answered, held.ends.size());
+      held.answered = held.sent = std::min(resume_.answered, held.batch.size());
     }
-    held_bytes_ += held.messages.size();
-    unsent_ += held.ends.size() - held.sent;
+    held_bytes_ += held.batch.messages.size();
+    unsent_ += held.batch.size() - held.sent;
     counters().inflight_bytes_peak = std::max(counters().inflight_bytes_peak, held_bytes_);
     release_answered();
     pump();
@@ -74,15 +62,10 @@ class RelpOutput final : public SessionOutput {
   // A batch as messages, and how far the session got with them.
   struct Held {
     uint64_t seq = 0;
-    std::string messages;      // the formatted messages, one after the other
-    std::vector<size_t> ends;  // where each ends in messages
-    size_t sent = 0;           // messages sent (or answered in an earlier session)
-    size_t answered = 0;       // messages the receiver answered 200 for
-    bool done() const { return answered == ends.size(); }
-    std::string_view message(size_t i) const {
-      size_t begin = i == 0 ? 0 : ends[i - 1];
-      return std::string_view(messages).substr(begin, ends[i] - begin);
-    }
+    FormattedBatch batch;
+    size_t sent = 0;      // messages sent (or answered in an earlier session)
+    size_t answered = 0;  // messages the receiver answered 200 for
+    bool done() const { return answered == batch.size(); }
   };
 
   void on_session_start(ClientConnection& connection) override {
@@ -203,7 +186,7 @@ class RelpOutput final : public SessionOutput {
     uint64_t upto = 0;
     while (!held_.empty() && held_.front().done()) {
       upto = held_.front().seq;
-      held_bytes_ -= held_.front().messages.size();
+      held_bytes_ -= held_.front().batch.messages.size();
       held_.pop_front();
     }
     if (upto != 0) {
@@ -219,11 +202,11 @@ class RelpOutput final : public SessionOutput {
     }
     frames_.clear();
     for (Held& held : held_) {
-      while (held.sent < held.ends.size() && unanswered_ < options_.window) {
+      while (held.sent < held.batch.size() && unanswered_ < options_.window) {
         if (next_txnr_ == kRelpMaxTxnr) {
           break;  // librelp cannot count past it: the session is reopened once all is answered
         }
-        encode_relp_frame(next_txnr_, "syslog", held.message(held.sent), frames_);
+        encode_relp_frame(next_txnr_, "syslog", held.batch.message(held.sent), frames_);
         next_txnr_ = next_relp_txnr(next_txnr_);
         ++held.sent;
         --unsent_;

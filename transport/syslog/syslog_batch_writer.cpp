@@ -1,5 +1,7 @@
 #include "transport/syslog/syslog_batch_writer.h"
 
+#include "base/log.h"
+
 namespace assas::transport {
 namespace {
 
@@ -22,20 +24,31 @@ size_t utf8_cut(std::string_view text, size_t limit) {
 SyslogBatchWriter::SyslogBatchWriter(SyslogFormat format, size_t max_message_bytes)
     : format_(std::move(format)), max_message_bytes_(max_message_bytes) {}
 
-Status SyslogBatchWriter::write(const OutgoingBatch& batch,
-                                const std::function<void(std::string_view)>& on_message) {
-  ASSAS_RETURN_IF_ERROR(decompressor_.decompress(batch.codec, *batch.payload, batch.raw_size,
-                                                 kMaxRawBatchBytes, raw_));
-  return decode_batch(raw_, batch.event_count,
-                      [&](const DecodedBatchHeader& header, const DecodedEvent& event) {
-                        message_.clear();
-                        write_syslog_message(header, event, format_, message_);
-                        if (message_.size() > max_message_bytes_) {
-                          message_.resize(utf8_cut(message_, max_message_bytes_));
-                          ++truncated_;
-                        }
-                        on_message(message_);
-                      });
+void SyslogBatchWriter::write(const OutgoingBatch& batch, std::string_view output,
+                              FormattedBatch& out) {
+  out.messages.clear();
+  out.ends.clear();
+  Status s = decompressor_.decompress(batch.codec, *batch.payload, batch.raw_size,
+                                      kMaxRawBatchBytes, raw_);
+  if (s.is_ok()) {
+    s = decode_batch(raw_, batch.event_count,
+                     [&](const DecodedBatchHeader& header, const DecodedEvent& event) {
+                       size_t begin = out.messages.size();
+                       write_syslog_message(header, event, format_, out.messages);
+                       std::string_view message = std::string_view(out.messages).substr(begin);
+                       if (message.size() > max_message_bytes_) {
+                         out.messages.resize(begin + utf8_cut(message, max_message_bytes_));
+                         ++truncated_;
+                       }
+                       out.ends.push_back(out.messages.size());
+                     });
+  }
+  if (!s.is_ok()) {
+    ASSAS_LOG(kError, "cannot decode a buffered batch; skipping it", log::kv("output", output),
+              log::kv("seq", batch.seq), log::kv("error", s.to_string()));
+    out.messages.clear();
+    out.ends.clear();
+  }
 }
 
 }  // namespace assas::transport

@@ -34,28 +34,21 @@ class SyslogOutput final : public SessionOutput {
     if (!ready() || connection() == nullptr) {
       return;  // the shipper resends after the next on_connected
     }
-    bool datagram = options_.socket == SocketKind::kDatagram;
-    frames_.clear();
-    Status s = writer_.write(batch, [&](std::string_view message) {
-      if (datagram) {
-        if (connection() != nullptr) {  // null once a datagram failed (the session is gone)
-          connection()->send(message);
-        }
-      } else {
-        append_framed(message);
-      }
-    });
+    writer_.write(batch, options_.name, formatted_);
     counters().messages_truncated = writer_.truncated_messages();
-    if (!s.is_ok()) {
-      // From our own CRC-checked buffer, so a bug rather than damage; sending the rest matters more
-      // than this batch, which is logged and counted as delivered with the ones before it.
-      ASSAS_LOG(kError, "cannot decode a buffered batch; skipping it",
-                log::kv("output", options_.name), log::kv("seq", batch.seq),
-                log::kv("error", s.to_string()));
+    if (options_.socket == SocketKind::kDatagram) {
+      // One datagram each; the connection is gone (null) once one failed.
+      for (size_t i = 0; i < formatted_.size() && connection() != nullptr; ++i) {
+        connection()->send(formatted_.message(i));
+      }
+    } else {
       frames_.clear();
-    }
-    if (!frames_.empty()) {
-      connection()->send(frames_);
+      for (size_t i = 0; i < formatted_.size(); ++i) {
+        append_framed(formatted_.message(i));
+      }
+      if (!frames_.empty()) {
+        connection()->send(frames_);
+      }
     }
     if (connection() == nullptr) {
       return;  // the send failed and the session is gone
@@ -161,7 +154,8 @@ class SyslogOutput final : public SessionOutput {
 
   SyslogOutputOptions options_;
   SyslogBatchWriter writer_;
-  std::string frames_;  // one batch's framed messages, sent in one write
+  FormattedBatch formatted_;  // reused for each batch
+  std::string frames_;        // one batch's framed messages, sent in one write
   std::deque<Inflight> inflight_;
   uv_timer_t poll_timer_{};
 };
