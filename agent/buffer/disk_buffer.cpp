@@ -327,6 +327,11 @@ void DiskBuffer::Impl::on_written(InFlight& job) {
       completions.emplace_back(std::move(p.durable), failure);
     }
     pending.clear();
+    // A release that came while this write was on the Worker could not retire the newest segment
+    // (the write might have added to it); now it can, and before the retry is queued behind it.
+    if (!segments.empty()) {
+      maybe_retire_newest(released_upto);
+    }
   }
   for (auto& [durable, status] : completions) {
     durable(status);

@@ -1,6 +1,9 @@
 // Write failures, injected with RLIMIT_FSIZE: a write past the limit fails with EFBIG (SIGXFSZ is
 // ignored for the test), which is what a full disk looks like to the buffer.
 
+#include <filesystem>
+#include <optional>
+
 #include <sys/resource.h>
 
 #include <catch2/catch.hpp>
@@ -74,6 +77,37 @@ TEST_CASE(
   Result<BufferRecord> r = h.read_after(*buffer, 1);
   REQUIRE(r.is_ok());
   REQUIRE(*r->payload == *test::make_record(2).payload);
+  h.close(buffer);
+  h.finish();
+}
+
+// The newest segment is deleted when everything in it is released and the disk refuses writes; an
+// acknowledgement that lands while the failing write is still on the Worker must not be lost for
+// that purpose, or every later append fails against the same full segment (a flaky stall of the
+// full-disk fault test).
+TEST_CASE("a release during a failing write still frees the newest segment for the retry",
+          "[buffer]") {
+  assas::test::TempDir tmp;
+  test::LoopHarness h;
+  DiskBufferOptions options;
+  options.dir = tmp.file("buffer");
+  auto buffer = h.open(options);
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    REQUIRE(h.append(*buffer, test::make_record(seq, 2000)).is_ok());
+  }
+  {
+    FileSizeLimit limit(4096);  // the one segment already holds more: any write to it fails
+    std::optional<Status> failed;
+    buffer->append(test::make_record(4), [&](const Status& s) { failed = s; });
+    buffer->release(3);  // the write is on the Worker now
+    test::run_until(h.loop(), [&] { return failed.has_value(); });
+    REQUIRE_FALSE(failed->is_ok());
+    // The retry. Here it would fit into a fresh segment anyway (RLIMIT_FSIZE is per file); on a
+    // full disk only the space of the released segment lets it in, so that segment must be gone.
+    REQUIRE(h.append(*buffer, test::make_record(4)).is_ok());
+  }
+  REQUIRE_FALSE(std::filesystem::exists(options.dir + "/" + segment_format::segment_file_name(1)));
+  REQUIRE(buffer->durable_seq() == 4);
   h.close(buffer);
   h.finish();
 }
