@@ -14,6 +14,7 @@ packages=(
   rsyslog-relp       # imrelp/omrelp (librelp, TLS with OpenSSL): the RELP output's test receiver
   systemd-journal-remote  # makes real journal files for tests (shared/tools/make-journal)
   libfaketime        # moves the agent's clock in the clock-jump tests (fault 11)
+  lintian dpkg-dev   # the .deb packages: cpack's dpkg-shlibdeps, lintian in tests/packaging
 )
 
 missing=()
