@@ -1,0 +1,9 @@
+# Cross-compiling for armhf (32-bit ARMv7, hard float) gateways with Debian 12's cross toolchain and
+# multiarch libraries: crossbuild-essential-armhf and the :armhf -dev packages (scripts/cross-build.sh
+# installs them; docs/gateways.md). Usage:
+#   cmake -S . -B build-cross-armhf -G Ninja \
+#     -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake
+set(ASSAS_CROSS_TRIPLET arm-linux-gnueabihf)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+set(ASSAS_CROSS_QEMU qemu-arm-static)
+include(${CMAKE_CURRENT_LIST_DIR}/debian-multiarch.cmake)

@@ -1,0 +1,41 @@
+# Shared by the cross toolchain files in this folder, which set ASSAS_CROSS_TRIPLET,
+# CMAKE_SYSTEM_PROCESSOR and ASSAS_CROSS_QEMU first. The target's libraries are Debian's multiarch
+# -dev packages (libuv1-dev:arm64, ...), installed next to the amd64 ones in the build machine's
+# own root: no sysroot. Their files are in /usr/lib/<triplet> and /usr/include/<triplet>, which the
+# Debian cross compiler and CMake (through CMAKE_LIBRARY_ARCHITECTURE) search already.
+#
+# One -dev package cannot be installed that way: libyaml-cpp-dev is not Multi-Arch: same on
+# Debian 12, so libyaml-cpp-dev:arm64 would remove the amd64 one the native build needs.
+# scripts/cross-build.sh unpacks it (with `dpkg-deb -x`, not registered with dpkg) into
+# ASSAS_CROSS_DEPS_DIR, a second root searched after /.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_C_COMPILER ${ASSAS_CROSS_TRIPLET}-gcc)
+set(CMAKE_CXX_COMPILER ${ASSAS_CROSS_TRIPLET}-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE ${ASSAS_CROSS_TRIPLET})
+
+set(ASSAS_CROSS_DEPS_DIR "/var/cache/assas-cross/${ASSAS_CROSS_TRIPLET}" CACHE PATH
+    "Root of the unpacked target -dev packages that cannot be co-installed (libyaml-cpp-dev)")
+# Libraries, headers and CMake package files come only from the target's multiarch directories
+# (or from ASSAS_CROSS_DEPS_DIR); programs (pkg-config, openssl) from the build machine.
+set(CMAKE_FIND_ROOT_PATH / ${ASSAS_CROSS_DEPS_DIR})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# pkg-config (libuv, libsystemd, libpcre2-8) reads only the target's .pc files. Setting the
+# environment here holds for every configure run, including the ones Ninja starts by itself.
+set(ENV{PKG_CONFIG_LIBDIR}
+    "/usr/lib/${ASSAS_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig:${ASSAS_CROSS_DEPS_DIR}/usr/lib/${ASSAS_CROSS_TRIPLET}/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
+
+# Test executables (and Catch2's test discovery after each link) run under qemu-user. Nothing else
+# is needed to find the target's libraries: libc6:<arch> puts its dynamic loader where the binary
+# asks for it (/lib/ld-linux-aarch64.so.1), and that loader finds libuv1:<arch>, libstdc++6:<arch>,
+# ... in /usr/lib/<triplet> through /etc/ld.so.cache, like on the gateway. `qemu -L
+# /usr/<triplet>` is not used: it would load the cross toolchain's loader (libc6-<arch>-cross, a
+# different glibc build) with the multiarch libc.
+find_program(ASSAS_CROSS_QEMU_PATH ${ASSAS_CROSS_QEMU})
+if(ASSAS_CROSS_QEMU_PATH)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${ASSAS_CROSS_QEMU_PATH})
+endif()
