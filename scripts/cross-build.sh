@@ -3,7 +3,8 @@
 # with Debian 12's cross toolchain and multiarch libraries, in build-cross-<arch> (docs/gateways.md).
 #   1. installs what is missing (idempotent): crossbuild-essential-<arch>, qemu-user-static, the
 #      :<arch> libraries, and libyaml-cpp-dev:<arch> unpacked into /var/cache/assas-cross/<triplet>
-#      (it cannot be co-installed with the amd64 libyaml-cpp-dev the native build needs);
+#      (it cannot be co-installed with the amd64 libyaml-cpp-dev the native build needs); when apt
+#      cannot install the :<arch> libraries, all of them are unpacked there instead;
 #   2. configures (RelWithDebInfo, integration tests off: they start the build machine's peers)
 #      and builds both programs and the unit test executables;
 #   3. runs the unit tests under qemu-user with ctest, and measures the agent's idle memory under
@@ -48,48 +49,101 @@ apt_install() {
 }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-  echo "== dpkg --add-architecture $arch"
-  "${as_root[@]}" dpkg --add-architecture "$arch"
-  "${as_root[@]}" apt-get update -qq || fail "apt-get update failed after adding $arch"
-fi
 # The amd64 build dependencies (cmake, ninja, catch2, libcli11-dev: header-only, arch all).
 scripts/install-deps.sh
-# libyaml-cpp0.7 (the runtime library, Multi-Arch: same) is installed; its -dev is unpacked below.
-# Multi-Arch: same packages must have the same version for every architecture: apt-get upgrades
-# the amd64 copies (libssl3, liblzma5, linux-libc-dev, ...) to the :<arch> version when needed.
-packages=(crossbuild-essential-"$arch" qemu-user-static)
-for p in libuv1-dev libzstd-dev libssl-dev libsystemd-dev libpcre2-dev libyaml-cpp0.7; do
-  packages+=("$p:$arch")
-done
 missing=()
-for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
+for p in crossbuild-essential-"$arch" qemu-user-static; do installed "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
-  apt_install "${missing[@]}" || {
-    "${as_root[@]}" apt-get update -qq || true
-    apt_install "${missing[@]}" || fail "apt-get install ${missing[*]} failed"
-  }
+  apt_install "${missing[@]}" || fail "apt-get install ${missing[*]} failed"
 fi
 
-# libyaml-cpp-dev has no Multi-Arch field on Debian 12: installing the :<arch> one removes the
-# amd64 one. So it is unpacked, not installed, into deps_dir (the toolchain file's second root),
-# with the runtime library package it points at. Done again only when apt offers a new version.
-yaml_version=$(apt-cache policy "libyaml-cpp-dev:$arch" | awk '/Candidate:/ { print $2 }')
-if [ -z "$yaml_version" ] || [ "$yaml_version" = "(none)" ]; then
-  fail "apt offers no libyaml-cpp-dev:$arch"
+# The target's libraries, the multiarch way: libuv1-dev:<arch>, ... installed next to the amd64
+# ones. Multi-Arch: same packages must have the same version for every architecture, so apt-get
+# upgrades the amd64 copies (libssl3, liblzma5, linux-libc-dev, ...) to the :<arch> version when
+# needed. libyaml-cpp0.7 (the runtime library) is installed; its -dev is unpacked further down.
+libs=()
+for p in libuv1-dev libzstd-dev libssl-dev libsystemd-dev libpcre2-dev libyaml-cpp0.7; do
+  libs+=("$p:$arch")
+done
+missing=()
+for p in "${libs[@]}"; do installed "$p" || missing+=("$p"); done
+mode=multiarch
+if [ ${#missing[@]} -gt 0 ]; then
+  added=0
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    echo "== dpkg --add-architecture $arch"
+    "${as_root[@]}" dpkg --add-architecture "$arch"
+    added=1
+  fi
+  echo "== installing: ${missing[*]}"
+  if ! "${as_root[@]}" apt-get update -qq -o DPkg::Lock::Timeout=600 || ! apt_install "${missing[@]}"; then
+    # Seen on Debian 12: the mirror's bookworm-security armhf index mid-sync, so apt knows only
+    # older :armhf versions than the installed amd64 security updates, and Multi-Arch: same would
+    # need the amd64 packages downgraded, which apt does not do (nor should a build script).
+    echo "== apt cannot install the :$arch libraries next to the amd64 ones:" \
+      "unpacking them into $deps_dir instead (a private root)"
+    mode=private
+    in_use=$(dpkg-query -W -f='${Architecture}\n' 2>/dev/null | grep -cx "$arch" || true)
+    if [ $added -eq 1 ] && [ "$in_use" = 0 ]; then
+      # Leave apt as it was: a foreign architecture whose index fails breaks every apt-get update.
+      "${as_root[@]}" dpkg --remove-architecture "$arch" || true
+      "${as_root[@]}" apt-get update -qq -o DPkg::Lock::Timeout=600 || true
+    fi
+  fi
 fi
-if [ "$(cat "$deps_dir/VERSION" 2>/dev/null)" != "$yaml_version" ]; then
-  echo "== unpacking libyaml-cpp-dev:$arch $yaml_version into $deps_dir"
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -q "libyaml-cpp-dev:$arch=$yaml_version" \
-    "libyaml-cpp0.7:$arch=$yaml_version" >/dev/null 2>&1) ||
-    { rm -rf "$tmp"; fail "apt-get download libyaml-cpp-dev:$arch failed"; }
-  "${as_root[@]}" rm -rf "$deps_dir"
-  "${as_root[@]}" mkdir -p "$deps_dir"
-  for deb in "$tmp"/*.deb; do "${as_root[@]}" dpkg-deb -x "$deb" "$deps_dir"; done
-  echo "$yaml_version" | "${as_root[@]}" tee "$deps_dir/VERSION" >/dev/null
-  rm -rf "$tmp"
+
+# Unpacks (`dpkg-deb -x`: not registered with dpkg) the packages in the arguments, at the
+# versions a private apt configuration for <arch> offers, into deps_dir; again only when those
+# versions change. The apt configuration lives in /var/cache/assas-cross/apt-<arch>.
+unpack_into_deps_dir() {  # package...
+  local apt_dir=/var/cache/assas-cross/apt-$arch suite stamp tmp deb
+  local key=/usr/share/keyrings/debian-archive-keyring.gpg
+  local o=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+    -o Dir::State::Lists="$apt_dir/lists" -o Dir::State::Status="$apt_dir/status"
+    -o Dir::Cache::Archives="$apt_dir/archives" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+    -o APT::Architecture="$arch" -o APT::Architectures::="$arch" -o DPkg::Lock::Timeout=600)
+  "${as_root[@]}" mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
+  "${as_root[@]}" touch "$apt_dir/status"
+  for suite in "bookworm-security" ""; do  # without the security archive when its index fails
+    {
+      echo "deb [arch=$arch signed-by=$key] http://deb.debian.org/debian bookworm main"
+      echo "deb [arch=$arch signed-by=$key] http://deb.debian.org/debian bookworm-updates main"
+      [ -z "$suite" ] ||
+        echo "deb [arch=$arch signed-by=$key] http://deb.debian.org/debian-security $suite main"
+    } | "${as_root[@]}" tee "$apt_dir/sources.list" >/dev/null
+    "${as_root[@]}" apt-get "${o[@]}" update -qq >/dev/null 2>&1 && break
+    [ -n "$suite" ] || fail "apt-get update for $arch failed"
+    echo "   ($suite's $arch index cannot be fetched: using bookworm and bookworm-updates)"
+  done
+  stamp=$(apt-cache "${o[@]}" policy "$@" | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
+  if [ "$(cat "$deps_dir/VERSIONS" 2>/dev/null)" != "$stamp" ]; then
+    echo "== unpacking into $deps_dir: $*"
+    tmp=$(mktemp -d); chmod 755 "$tmp"
+    (cd "$tmp" && "${as_root[@]}" apt-get "${o[@]}" download -q "$@" >/dev/null 2>&1) ||
+      { rm -rf "$tmp"; fail "apt-get download $* failed"; }
+    "${as_root[@]}" rm -rf "$deps_dir"
+    "${as_root[@]}" mkdir -p "$deps_dir"
+    for deb in "$tmp"/*.deb; do "${as_root[@]}" dpkg-deb -x "$deb" "$deps_dir"; done
+    echo "$stamp" | "${as_root[@]}" tee "$deps_dir/VERSIONS" >/dev/null
+    "${as_root[@]}" rm -rf "$tmp"
+  fi
+}
+if [ "$mode" = multiarch ]; then
+  # libyaml-cpp-dev has no Multi-Arch field on Debian 12: installing the :<arch> one removes the
+  # amd64 one. So it is unpacked, with the runtime library it points at, into deps_dir (the
+  # toolchain file's second root).
+  unpack_into_deps_dir libyaml-cpp-dev libyaml-cpp0.7
+  qemu_run=("$qemu")
+else
+  # Everything the programs link, and what those libraries need in turn (libsystemd0: libcap2,
+  # libgcrypt20, liblz4-1, liblzma5, libzstd1; libgcrypt20: libgpg-error0). The C and C++
+  # runtimes come from the cross toolchain (libc6-<arch>-cross, libstdc++6-<arch>-cross).
+  unpack_into_deps_dir libuv1 libuv1-dev libzstd1 libzstd-dev libssl3 libssl-dev libsystemd0 \
+    libsystemd-dev libpcre2-8-0 libpcre2-dev libyaml-cpp0.7 libyaml-cpp-dev libcap2 libgcrypt20 \
+    liblz4-1 liblzma5 libgpg-error0
+  qemu_run=(env LD_LIBRARY_PATH="$deps_dir/usr/lib/$triplet:$deps_dir/lib/$triplet" "$qemu"
+    -L "/usr/$triplet")
 fi
 
 # ---- 2. configure and build
@@ -141,7 +195,7 @@ if [ $run_tests -eq 1 ]; then
   (cd "$build" && timeout 3600 ctest -L unit -j"$jobs" --output-on-failure) ||
     fail "unit tests failed under $qemu"
   echo "== idle memory (VmRSS after 5 s)"
-  emulated=$(idle_rss_kb "$qemu" "$build/bin/assas-agent") ||
+  emulated=$(idle_rss_kb "${qemu_run[@]}" "$build/bin/assas-agent") ||
     fail "idle memory: the $arch agent did not run under $qemu"
   echo "  $arch assas-agent under $qemu: ${emulated} kB (includes the emulator)"
   native_bin=${ASSAS_NATIVE_BIN:-build/bin/assas-agent}
@@ -166,7 +220,7 @@ done
 if [ -f "$build/CPackConfig.cmake" ]; then
   echo "== cpack -G DEB ($arch)"
   (cd "$build" && timeout 900 cpack -G DEB) || fail "cpack failed"
-  ls -l "$build"/*.deb
+  ls -l "$build"/packages/*.deb
 else
   echo "== no CPack packaging in this tree yet: skipping the .deb"
 fi

@@ -8,6 +8,12 @@
 # Debian 12, so libyaml-cpp-dev:arm64 would remove the amd64 one the native build needs.
 # scripts/cross-build.sh unpacks it (with `dpkg-deb -x`, not registered with dpkg) into
 # ASSAS_CROSS_DEPS_DIR, a second root searched after /.
+#
+# When apt cannot install the :<arch> packages at all (Multi-Arch: same packages need the very
+# version of their installed amd64 twins, which a mirror that lags behind the security archive
+# does not have), scripts/cross-build.sh unpacks every target library and -dev package into
+# ASSAS_CROSS_DEPS_DIR instead: the "private root" below. The cross toolchain's own libc
+# (libc6-<arch>-cross in /usr/<triplet>) is then the C library, at build and at test time.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_C_COMPILER ${ASSAS_CROSS_TRIPLET}-gcc)
 set(CMAKE_CXX_COMPILER ${ASSAS_CROSS_TRIPLET}-g++)
@@ -29,12 +35,37 @@ set(ENV{PKG_CONFIG_LIBDIR}
     "/usr/lib/${ASSAS_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig:${ASSAS_CROSS_DEPS_DIR}/usr/lib/${ASSAS_CROSS_TRIPLET}/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
+if(EXISTS ${ASSAS_CROSS_DEPS_DIR}/usr/include/uv.h)
+  # Private root: its headers before the build machine's /usr/include (which holds the amd64
+  # -dev packages' headers, and is on the cross compiler's search path), and its libraries for the
+  # linker's search of the libraries' own dependencies (libsystemd needs liblzma, libgcrypt, ...).
+  set(assas_root_lib ${ASSAS_CROSS_DEPS_DIR}/usr/lib/${ASSAS_CROSS_TRIPLET})
+  set(CMAKE_FIND_ROOT_PATH ${ASSAS_CROSS_DEPS_DIR} /)
+  set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES
+      ${ASSAS_CROSS_DEPS_DIR}/usr/include/${ASSAS_CROSS_TRIPLET} ${ASSAS_CROSS_DEPS_DIR}/usr/include)
+  set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES ${CMAKE_C_STANDARD_INCLUDE_DIRECTORIES})
+  # Debian 12 still puts some of them in /lib/<triplet> (libcap2, liblzma5, libgpg-error0).
+  set(assas_root_libs ${assas_root_lib}:${ASSAS_CROSS_DEPS_DIR}/lib/${ASSAS_CROSS_TRIPLET})
+  set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${assas_root_libs}")
+  set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${assas_root_libs}")
+  set(CMAKE_MODULE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${assas_root_libs}")
+  set(ENV{PKG_CONFIG_LIBDIR} "${assas_root_lib}/pkgconfig:${ASSAS_CROSS_DEPS_DIR}/usr/share/pkgconfig")
+  set(ENV{PKG_CONFIG_SYSROOT_DIR} ${ASSAS_CROSS_DEPS_DIR})
+  # Under qemu: the cross toolchain's loader and libc (-L), the private root's libraries.
+  find_program(ASSAS_CROSS_QEMU_PATH ${ASSAS_CROSS_QEMU})
+  if(ASSAS_CROSS_QEMU_PATH)
+    set(CMAKE_CROSSCOMPILING_EMULATOR
+        env LD_LIBRARY_PATH=${assas_root_libs} ${ASSAS_CROSS_QEMU_PATH} -L /usr/${ASSAS_CROSS_TRIPLET})
+  endif()
+  return()
+endif()
+
 # Test executables (and Catch2's test discovery after each link) run under qemu-user. Nothing else
 # is needed to find the target's libraries: libc6:<arch> puts its dynamic loader where the binary
 # asks for it (/lib/ld-linux-aarch64.so.1), and that loader finds libuv1:<arch>, libstdc++6:<arch>,
 # ... in /usr/lib/<triplet> through /etc/ld.so.cache, like on the gateway. `qemu -L
-# /usr/<triplet>` is not used: it would load the cross toolchain's loader (libc6-<arch>-cross, a
-# different glibc build) with the multiarch libc.
+# /usr/<triplet>` is not used there: it would load the cross toolchain's loader (libc6-<arch>-cross,
+# a different glibc build) with the multiarch libc.
 find_program(ASSAS_CROSS_QEMU_PATH ${ASSAS_CROSS_QEMU})
 if(ASSAS_CROSS_QEMU_PATH)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${ASSAS_CROSS_QEMU_PATH})
