@@ -22,9 +22,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "transport/protocol/compression.h"
+#include "transport/tls/certificate_expiry.h"
 
 namespace assas::transport {
 
@@ -52,6 +54,7 @@ struct OutputStats {
   uint64_t inflight_bytes = 0;
   uint64_t inflight_bytes_peak = 0;  // the most ever held unacknowledged
   uint64_t messages_truncated = 0;   // syslog and RELP: messages cut to max_message_size
+  uint64_t bytes_sent = 0;           // written to the connection (TLS included), resends too
 };
 
 class OutputListener {
@@ -71,6 +74,8 @@ class Output {
   virtual bool can_send() const = 0;
   virtual void send(OutgoingBatch batch) = 0;
   virtual OutputStats stats() const = 0;
+  // Appends the certificate files this output is configured with (for their expiry metric).
+  virtual void certificate_files(std::vector<CertificateFile>& out) const { (void)out; }
   virtual void close(std::function<void()> on_closed) = 0;
 };
 

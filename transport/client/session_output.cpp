@@ -60,7 +60,21 @@ Status SessionOutput::start(OutputListener& listener) {
 OutputStats SessionOutput::stats() const {
   OutputStats s = stats_;
   s.connected = state_ == State::kReady;
+  // The open connection's bytes; a connection's total joins stats_ when it is let go.
+  s.bytes_sent += connection_ != nullptr ? connection_->bytes_queued() : 0;
   return s;
+}
+
+void SessionOutput::certificate_files(std::vector<CertificateFile>& out) const {
+  if (!options_.use_tls) {
+    return;
+  }
+  if (!options_.tls.ca.empty()) {
+    out.push_back(CertificateFile{"ca", options_.tls.ca});
+  }
+  if (!options_.tls.cert.empty()) {
+    out.push_back(CertificateFile{"cert", options_.tls.cert});
+  }
 }
 
 void SessionOutput::close(std::function<void()> on_closed) {
@@ -119,6 +133,7 @@ void SessionOutput::on_connection_failed(ClientConnection& connection, const Sta
 
 void SessionOutput::on_connection_closed(ClientConnection& connection) {
   if (&connection == connection_) {
+    stats_.bytes_sent += connection.bytes_queued();
     connection_ = nullptr;
   }
   --live_connections_;
@@ -199,6 +214,7 @@ void SessionOutput::fail_back() {
   ++stats_.failbacks;
   uv_timer_stop(&watchdog_timer_);
   on_session_closing(*connection_);
+  stats_.bytes_sent += connection_->bytes_queued();
   connection_->close(Status::ok());
   connection_ = nullptr;
   state_ = State::kWaiting;
@@ -223,6 +239,7 @@ void SessionOutput::fail(const Status& why) {
   uv_timer_stop(&failback_timer_);
   uv_timer_stop(&watchdog_timer_);
   if (connection_ != nullptr) {
+    stats_.bytes_sent += connection_->bytes_queued();
     connection_->close(why);
     connection_ = nullptr;
   }

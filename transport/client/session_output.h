@@ -68,6 +68,7 @@ class SessionOutput : public Output, private ClientConnection::Owner {
   const std::string& name() const override { return options_.name; }
   Status start(OutputListener& listener) override;
   OutputStats stats() const override;
+  void certificate_files(std::vector<CertificateFile>& out) const override;
   void close(std::function<void()> on_closed) override;
 
  protected:
