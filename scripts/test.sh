@@ -22,6 +22,7 @@ run_suite() {  # build_dir, extra cmake args... ($ctest_args: extra ctest argume
   cmake -S . -B "$dir" -G Ninja -DASSAS_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
   echo "== test $dir"
+  # shellcheck disable=SC2086  # ctest_args is split into words on purpose
   (cd "$dir" && ctest -j"$jobs" --output-on-failure --timeout 600 ${ctest_args:-})
 }
 
