@@ -54,6 +54,18 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
   if (!outputs.is_ok()) {
     return outputs.status();
   }
+  for (const OutputLanes& output : *outputs) {
+    std::vector<transport::CertificateFile> files;
+    if (!output.lanes.empty()) {
+      output.lanes.front()->certificate_files(files);  // every lane has the same TLS settings
+    }
+    note_certificates("output:" + output.name, files);
+  }
+  for (const auto& collector : collectors_) {
+    std::vector<transport::CertificateFile> files;
+    collector->certificate_files(files);
+    note_certificates("collector:" + collector->name(), files);
+  }
   delivery_ = std::make_unique<Delivery>(*buffer_, std::move(outputs).value(), last_seq);
   pipeline_ = std::make_unique<Pipeline>(loop_, *worker_, *buffer_, *store_, options.pipeline);
   pipeline_->set_on_durable([this](uint64_t seq) { delivery_->on_durable(seq); });
@@ -72,6 +84,12 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
   }
   metrics_ = std::make_unique<MetricsFile>(loop_, *worker_, options.metrics,
                                            [this] { return metrics_text(); });
+  if (options.metrics_server.enabled) {
+    endpoint_ = std::make_unique<MetricsEndpoint>(
+        loop_, options.metrics_server, [this] { return metrics_text(); },
+        [this] { return health_inputs(); });
+    ASSAS_RETURN_IF_ERROR(endpoint_->start());
+  }
 
   ASSAS_RETURN_IF_ERROR(delivery_->start());
   for (auto& collector : collectors_) {
@@ -131,6 +149,13 @@ void Agent::stop_step() {
       }
       [[fallthrough]];
     case StopStage::kOutput:
+      stage_ = StopStage::kEndpoint;
+      if (endpoint_) {
+        endpoint_->close([this] { stop_step(); });
+        return;
+      }
+      [[fallthrough]];
+    case StopStage::kEndpoint:
       stage_ = StopStage::kMetrics;
       if (metrics_) {
         metrics_->close([this] { stop_step(); });  // writes the final figures first
@@ -168,6 +193,21 @@ void Agent::stop_step() {
     case StopStage::kRunning:
     case StopStage::kDone:
       return;
+  }
+}
+
+void Agent::note_certificates(const std::string& owner,
+                              const std::vector<transport::CertificateFile>& files) {
+  for (const transport::CertificateFile& file : files) {
+    Result<int64_t> not_after = transport::soonest_not_after(file.path);
+    if (!not_after.is_ok()) {
+      // The TLS context has loaded the file already; this only loses the metric's sample.
+      ASSAS_LOG(kWarn, "cannot read a certificate's expiry; its metric is left out",
+                log::kv("owner", owner), log::kv("file", file.path),
+                log::kv("error", not_after.status().to_string()));
+      continue;
+    }
+    certificates_.push_back(CertificateExpiry{owner, file.role, file.path, *not_after});
   }
 }
 

@@ -23,7 +23,9 @@
 #include "agent/checkpoint_store.h"
 #include "agent/collector.h"
 #include "agent/delivery.h"
+#include "agent/health.h"
 #include "agent/memory_trimmer.h"
+#include "agent/metrics_endpoint.h"
 #include "agent/metrics_file.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/worker.h"
@@ -34,9 +36,10 @@ namespace assas::agent {
 
 struct AgentOptions {
   std::string data_dir;
-  PipelineOptions pipeline;    // first_seq is set by the agent
-  DiskBufferOptions buffer;    // dir defaults to <data_dir>/buffer
-  MetricsFileOptions metrics;  // path defaults to <data_dir>/metrics.prom
+  PipelineOptions pipeline;             // first_seq is set by the agent
+  DiskBufferOptions buffer;             // dir defaults to <data_dir>/buffer
+  MetricsFileOptions metrics;           // path defaults to <data_dir>/metrics.prom
+  MetricsServerOptions metrics_server;  // /metrics and /health over HTTP; off by default
 };
 
 // Makes the outputs once the buffer's stream id is known.
@@ -62,9 +65,24 @@ class Agent {
   uint64_t acked_upto() const { return delivery_ ? delivery_->acked_upto() : 0; }
   // Every metric, in the Prometheus text format (docs/metrics.md).
   std::string metrics_text() const;
+  // What /health evaluates (agent/health.h).
+  HealthInputs health_inputs() const;
+  // The HTTP endpoint's port (0 without one); tests bind port 0.
+  int metrics_port() const { return endpoint_ ? endpoint_->bound_port() : 0; }
 
  private:
   void stop_step();
+  // Reads the notAfter of each file now, so that the metric never reads a file later.
+  void note_certificates(const std::string& owner,
+                         const std::vector<transport::CertificateFile>& files);
+
+  // One configured certificate file, for assas_tls_certificate_expiry_seconds.
+  struct CertificateExpiry {
+    std::string owner;  // "output:<name>" or "collector:<name>"
+    std::string role;   // "ca" or "cert"
+    std::string file;
+    int64_t not_after = 0;  // seconds since the Unix epoch, the soonest in the file
+  };
 
   uv_loop_t* loop_;
   std::unique_ptr<Worker> worker_;
@@ -74,6 +92,8 @@ class Agent {
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<MemoryTrimmer> trimmer_;
   std::unique_ptr<MetricsFile> metrics_;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
+  std::vector<CertificateExpiry> certificates_;
   std::vector<std::unique_ptr<Collector>> collectors_;
   enum class StopStage {
     kRunning,
@@ -81,6 +101,7 @@ class Agent {
     kPipeline,
     kCheckpoints,
     kOutput,
+    kEndpoint,
     kMetrics,
     kTrimmer,
     kBuffer,

@@ -1,4 +1,5 @@
-// Agent::metrics_text: what the metrics file says (docs/metrics.md lists every metric).
+// Agent::metrics_text: what the metrics file and /metrics say (docs/metrics.md lists every
+// metric), and Agent::health_inputs: what /health judges.
 
 #include <algorithm>
 #include <ctime>
@@ -54,6 +55,17 @@ std::string Agent::metrics_text() const {
   std::vector<DeliveryOutputStats> outputs = delivery_->stats();
 
   m.counter("assas_events_total", "Events read by the collectors and batched.", p.events_in);
+  const std::vector<CollectorCounts>& per_collector = pipeline_->collector_counts();
+  m.family("assas_collector_events_total", "counter",
+           "Events that entered the pipeline from the collector.");
+  for (const CollectorCounts& c : per_collector) {
+    m.sample(c.events, {{"collector", c.collector}});
+  }
+  m.family("assas_collector_bytes_total", "counter",
+           "Bytes of message text that entered the pipeline from the collector.");
+  for (const CollectorCounts& c : per_collector) {
+    m.sample(c.bytes, {{"collector", c.collector}});
+  }
   m.counter("assas_batches_durable_total", "Batches made durable in the disk buffer.",
             p.batches_durable);
   m.gauge("assas_reading_paused",
@@ -143,8 +155,47 @@ std::string Agent::metrics_text() const {
   output_family(m, outputs, "assas_output_messages_truncated_total", "counter",
                 "syslog and relp: messages cut to max_message_size.",
                 [](const DeliveryOutputStats& o) { return o.io.messages_truncated; });
+  output_family(m, outputs, "assas_output_bytes_sent_total", "counter",
+                "Bytes written to the output's connections (TLS included), resends included.",
+                [](const DeliveryOutputStats& o) { return o.io.bytes_sent; });
+  output_family(m, outputs, "assas_output_events_acked_total", "counter",
+                "Events of the batches the output had acknowledged.",
+                [](const DeliveryOutputStats& o) { return o.shipping.events_acked; });
+  m.family("assas_output_ack_latency_seconds", "histogram",
+           "Time from a batch's last send to its acknowledgement.");
+  for (const DeliveryOutputStats& o : outputs) {
+    const LatencyHistogram& h = o.shipping.ack_latency;
+    m.histogram(LatencyHistogram::kBounds, h.counts(), h.sum_seconds(), {{"output", o.name}});
+  }
+  m.family("assas_tls_certificate_expiry_seconds", "gauge",
+           "Seconds until the soonest notAfter of a configured certificate file (negative once "
+           "expired).");
+  int64_t now = std::time(nullptr);
+  for (const CertificateExpiry& c : certificates_) {
+    m.sample_signed(c.not_after - now, {{"owner", c.owner}, {"role", c.role}, {"file", c.file}});
+  }
   collector_families(m, collectors_);
   return m.text();
+}
+
+HealthInputs Agent::health_inputs() const {
+  HealthInputs inputs;
+  inputs.reading_paused_full = pipeline_->stats().reading_paused_full;
+  inputs.buffer_bytes = buffer_->size_bytes();
+  int64_t oldest = buffer_->oldest_buffered_at();
+  inputs.oldest_unacked_age_seconds =
+      oldest == 0 ? 0 : static_cast<uint64_t>(std::max<int64_t>(0, std::time(nullptr) - oldest));
+  auto now = std::chrono::steady_clock::now();
+  for (const DeliveryOutputStats& o : delivery_->stats()) {
+    HealthOutput output{o.name, o.has_session, 0};
+    if (!o.has_session) {
+      auto down = now - o.shipping.without_session_since;
+      output.seconds_without_session = static_cast<uint64_t>(
+          std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(down).count()));
+    }
+    inputs.outputs.push_back(std::move(output));
+  }
+  return inputs;
 }
 
 }  // namespace assas::agent

@@ -17,6 +17,7 @@
 #include "agent/event.h"
 #include "agent/event_sink.h"
 #include "base/status.h"
+#include "transport/tls/certificate_expiry.h"
 
 namespace assas::agent {
 
@@ -75,6 +76,8 @@ class Collector {
   }
   // Appends this collector's own metrics (none by default).
   virtual void metrics(std::vector<CollectorMetric>& out) const { (void)out; }
+  // Appends the certificate files this collector is configured with (for their expiry metric).
+  virtual void certificate_files(std::vector<transport::CertificateFile>& out) const { (void)out; }
   // Closes every handle; on_closed runs exactly once, after which the collector may be destroyed.
   virtual void close(std::function<void()> on_closed) = 0;
 };

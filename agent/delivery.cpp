@@ -191,6 +191,7 @@ std::vector<DeliveryOutputStats> Delivery::stats() const {
     s.behind_bytes = buffer_.bytes_after(s.done_upto);
     s.cut_loose_batches = output.cut_loose_batches;
     s.cut_loose_events = output.cut_loose_events;
+    s.shipping.without_session_since = std::chrono::steady_clock::time_point::min();
     for (size_t i = 0; i < output.lanes.size(); ++i) {
       const ShipperStats& sh = output.shippers[i]->stats();
       s.shipping.batches_sent += sh.batches_sent;
@@ -198,6 +199,12 @@ std::vector<DeliveryOutputStats> Delivery::stats() const {
       s.shipping.reconnects += sh.reconnects;
       s.shipping.corrupt_batches_skipped += sh.corrupt_batches_skipped;
       s.shipping.acked_upto = std::max(s.shipping.acked_upto, sh.acked_upto);
+      s.shipping.events_acked += sh.events_acked;
+      s.shipping.ack_latency.merge(sh.ack_latency);
+      // The output has a session while any lane has one; without, since the latest loss.
+      s.has_session = s.has_session || output.shippers[i]->connected();
+      s.shipping.without_session_since =
+          std::max(s.shipping.without_session_since, sh.without_session_since);
       transport::OutputStats io = output.lanes[i]->stats();
       s.io.connected = s.io.connected || io.connected;
       s.io.connects += io.connects;
@@ -207,6 +214,7 @@ std::vector<DeliveryOutputStats> Delivery::stats() const {
       s.io.protocol_errors += io.protocol_errors;
       s.io.failbacks += io.failbacks;
       s.io.messages_truncated += io.messages_truncated;
+      s.io.bytes_sent += io.bytes_sent;
       s.io.inflight_batches += io.inflight_batches;
       s.io.inflight_bytes += io.inflight_bytes;
       s.io.inflight_bytes_peak = std::max(s.io.inflight_bytes_peak, io.inflight_bytes_peak);

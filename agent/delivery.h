@@ -44,6 +44,7 @@ struct DeliveryOutputStats {
   uint64_t behind_bytes = 0;  // buffer bytes (whole segments) not yet acknowledged by it
   uint64_t cut_loose_batches = 0;
   uint64_t cut_loose_events = 0;
+  bool has_session = false;   // a lane's shipper has a session (/health)
   ShipperStats shipping;      // summed over lanes
   transport::OutputStats io;  // summed over lanes; connected if any lane is
 };

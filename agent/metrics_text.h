@@ -5,6 +5,7 @@
 // the caller's constants and are not checked.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,11 @@ class MetricsText {
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(uint64_t value, const MetricLabels& labels = {});
   void sample_signed(int64_t value, const MetricLabels& labels = {});
+  // The samples of one histogram (a family of type "histogram"): <name>_bucket{le=...} for each
+  // upper bound and +Inf (cumulative), <name>_sum and <name>_count. counts holds the observations
+  // of each bucket alone, one more than bounds (the last above every bound).
+  void histogram(std::span<const double> bounds, std::span<const uint64_t> counts, double sum,
+                 const MetricLabels& labels = {});
   // A whole family with one unlabelled sample.
   void gauge(std::string_view name, std::string_view help, uint64_t value);
   void counter(std::string_view name, std::string_view help, uint64_t value);
@@ -27,7 +33,7 @@ class MetricsText {
   const std::string& text() const { return text_; }
 
  private:
-  void sample_prefix(const MetricLabels& labels);
+  void sample_prefix(const MetricLabels& labels, std::string_view suffix = {});
 
   std::string text_;
   std::string name_;

@@ -27,6 +27,7 @@ void Shipper::on_released(uint64_t seq) {
 }
 
 void Shipper::skip_to(uint64_t seq) {
+  retire_inflight(seq, /*counted=*/false);
   acked_upto_ = std::max(acked_upto_, seq);
   sent_upto_ = std::max(sent_upto_, seq);
   progress();
@@ -66,6 +67,9 @@ Status Shipper::on_connected(uint64_t stored_upto) {
   }
   connected_ = true;
   ++session_;
+  // What the receiver already holds was acknowledged; the rest is sent again (and timed again).
+  retire_inflight(stored_upto, /*counted=*/true);
+  inflight_.clear();
   if (session_ > 1) {
     ++stats_.reconnects;
   }
@@ -87,6 +91,12 @@ void Shipper::on_acked(uint64_t upto) {
   }
   acked_upto_ = upto;
   ++stats_.batches_acked;
+  auto now = std::chrono::steady_clock::now();
+  while (!inflight_.empty() && inflight_.front().seq <= upto) {
+    stats_.events_acked += inflight_.front().event_count;
+    stats_.ack_latency.observe(now - inflight_.front().sent_at);
+    inflight_.pop_front();
+  }
   stats_.acked_upto = upto;
   progress();
   pump();
@@ -101,6 +111,7 @@ void Shipper::on_disconnected(const Status& why) {
     return;
   }
   connected_ = false;
+  stats_.without_session_since = std::chrono::steady_clock::now();
   ASSAS_LOG(kWarn, "disconnected from receiver; unacknowledged batches will be sent again",
             log::kv("output", output_.name()), log::kv("reason", why.to_string()),
             log::kv("acked_upto", acked_upto_), log::kv("sent_upto", sent_upto_));
@@ -142,9 +153,19 @@ void Shipper::pump() {
     }
     sent_upto_ = r.seq;
     ++stats_.batches_sent;
+    inflight_.push_back(InFlight{r.seq, r.event_count, std::chrono::steady_clock::now()});
     output_.send(transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload});
     pump();
   });
+}
+
+void Shipper::retire_inflight(uint64_t upto, bool counted) {
+  while (!inflight_.empty() && inflight_.front().seq <= upto) {
+    if (counted) {
+      stats_.events_acked += inflight_.front().event_count;
+    }
+    inflight_.pop_front();
+  }
 }
 
 // A record that verified when written but fails its CRC now was damaged on disk. Sending it is

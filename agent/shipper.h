@@ -16,11 +16,14 @@
 // Contract: loop thread only; buffer and output must outlive the shipper. stop() before
 // destroying it; after stop() it calls nothing.
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 
 #include "agent/buffer/disk_buffer.h"
+#include "agent/latency_histogram.h"
 #include "transport/output.h"
 
 namespace assas::agent {
@@ -34,6 +37,11 @@ struct ShipperStats {
   // written): logged as errors and skipped, so that one damaged record cannot stall every batch
   // behind it. Their events are lost; this counter says how many batches.
   uint64_t corrupt_batches_skipped = 0;
+  uint64_t events_acked = 0;  // events of the batches acknowledged (or held at a reconnect)
+  // From a batch's last send to the acknowledgement that covered it.
+  LatencyHistogram ack_latency;
+  // When the last session ended, or the shipper was made if it never had one (/health).
+  std::chrono::steady_clock::time_point without_session_since = std::chrono::steady_clock::now();
 };
 
 class Shipper final : public transport::OutputListener {
@@ -74,6 +82,15 @@ class Shipper final : public transport::OutputListener {
   // The first buffered seq of this lane after `after`, or 0.
   uint64_t lane_seq_after(uint64_t after) const;
   void progress();
+  // Drops the in-flight entries up to seq; counted: they were acknowledged.
+  void retire_inflight(uint64_t upto, bool counted);
+
+  // A batch handed to the output and not yet acknowledged, for the acknowledgement metrics.
+  struct InFlight {
+    uint64_t seq = 0;
+    uint32_t event_count = 0;
+    std::chrono::steady_clock::time_point sent_at;
+  };
 
   DiskBuffer& buffer_;
   transport::Output& output_;
@@ -88,6 +105,7 @@ class Shipper final : public transport::OutputListener {
   uint64_t sent_upto_ = 0;   // highest seq handed to the output in this session
   uint64_t acked_upto_ = 0;  // highest seq the receiver durably stored (or skipped past)
   uint64_t released_upto_ = 0;
+  std::deque<InFlight> inflight_;  // in seq order; bounded by the output's window
   ShipperStats stats_;
 };
 

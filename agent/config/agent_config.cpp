@@ -115,6 +115,49 @@ Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
   return node.no_unknown_keys();
 }
 
+// listen: an address ("127.0.0.1:9464", "[::1]:9464"), or true for 127.0.0.1:9464. Port 0 picks
+// a free port (tests).
+Status parse_metrics_listen(const ConfigNode& node, MetricsServerOptions& server) {
+  if (Result<bool> on = node.as_bool(); on.is_ok()) {
+    server.enabled = *on;
+    return Status::ok();
+  }
+  Result<std::string> text = node.as_string();
+  if (!text.is_ok()) {
+    return text.status();
+  }
+  Result<transport::Endpoint> endpoint = transport::parse_endpoint(*text, true);
+  if (!endpoint.is_ok()) {
+    return node.error(endpoint.status().message());
+  }
+  Result<sockaddr_storage> address = transport::listen_sockaddr(*endpoint);
+  if (!address.is_ok()) {
+    return node.error(address.status().message());
+  }
+  server.enabled = true;
+  server.listen = std::move(endpoint).value();
+  return Status::ok();
+}
+
+Status parse_metrics(const ConfigNode& node, MetricsConfig& metrics) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  ASSAS_RETURN_IF_ERROR(node.optional_string("file", metrics.file));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("interval", metrics.interval,
+                                             std::chrono::milliseconds(100),
+                                             std::chrono::milliseconds(3600000)));
+  if (std::optional<ConfigNode> listen = node.get("listen")) {
+    ASSAS_RETURN_IF_ERROR(parse_metrics_listen(*listen, metrics.server));
+  }
+  if (std::optional<ConfigNode> health = node.get("health")) {
+    ASSAS_RETURN_IF_ERROR(health->expect_map());
+    ASSAS_RETURN_IF_ERROR(health->optional_millis("output_down_after",
+                                                  metrics.server.output_down_after,
+                                                  std::chrono::seconds(1), std::chrono::hours(24)));
+    ASSAS_RETURN_IF_ERROR(health->no_unknown_keys());
+  }
+  return node.no_unknown_keys();
+}
+
 }  // namespace
 
 bool is_safe_name(std::string_view name, size_t max_length) {
@@ -181,12 +224,7 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
     config.outputs.push_back(std::move(output));
   }
   if (std::optional<ConfigNode> metrics = root->get("metrics")) {
-    ASSAS_RETURN_IF_ERROR(metrics->expect_map());
-    ASSAS_RETURN_IF_ERROR(metrics->optional_string("file", config.metrics.file));
-    ASSAS_RETURN_IF_ERROR(metrics->optional_millis("interval", config.metrics.interval,
-                                                   std::chrono::milliseconds(100),
-                                                   std::chrono::milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(metrics->no_unknown_keys());
+    ASSAS_RETURN_IF_ERROR(parse_metrics(*metrics, config.metrics));
   }
   ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
   return config;

@@ -11,6 +11,7 @@
 
 #include "agent/buffer/disk_buffer.h"
 #include "agent/config/output_config.h"
+#include "agent/metrics_endpoint.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/pipeline.h"
 #include "base/config_node.h"
@@ -48,6 +49,7 @@ struct BufferConfig {
 struct MetricsConfig {
   std::string file;  // empty: <data_dir>/metrics.prom
   std::chrono::milliseconds interval{10000};
+  MetricsServerOptions server;  // listen, health.output_down_after
 };
 
 struct AgentConfig {

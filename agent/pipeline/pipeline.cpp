@@ -1,5 +1,6 @@
 #include "agent/pipeline/pipeline.h"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -49,6 +50,7 @@ Pipeline::~Pipeline() {
 
 void Pipeline::add_collector(Collector* collector) {
   collectors_.push_back(collector);
+  collector_counts_.push_back(CollectorCounts{collector->name()});
   for (int r = 0; r < kPauseReasonCount; ++r) {
     if (paused_[r]) {
       collector->pause(static_cast<PauseReason>(r));
@@ -67,12 +69,30 @@ bool Pipeline::push(const StreamPtr& stream, const Event& event) {
   }
   batcher_.add(stream, event, loop_now(loop_));
   ++stats_.events_in;
+  CollectorCounts& counts = counts_of(stream);
+  ++counts.events;
+  counts.bytes += event.message.size();
   if (batcher_.full()) {
     cut_batch();
   } else {
     arm_timer();
   }
   return true;
+}
+
+CollectorCounts& Pipeline::counts_of(const StreamPtr& stream) {
+  if (stream != counted_stream_) {
+    counted_stream_ = stream;
+    auto it =
+        std::find_if(collector_counts_.begin(), collector_counts_.end(),
+                     [&](const CollectorCounts& c) { return c.collector == stream->collector; });
+    if (it == collector_counts_.end()) {
+      collector_counts_.push_back(CollectorCounts{stream->collector});
+      it = collector_counts_.end() - 1;
+    }
+    counted_index_ = static_cast<size_t>(it - collector_counts_.begin());
+  }
+  return collector_counts_[counted_index_];
 }
 
 void Pipeline::forget(const std::vector<std::string>& source_ids) {

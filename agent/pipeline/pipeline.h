@@ -68,6 +68,13 @@ struct PipelineStats {
   bool reading_paused_full = false;  // kBufferFull is in force
 };
 
+// Events and message bytes that entered the pipeline from one collector.
+struct CollectorCounts {
+  std::string collector;
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+};
+
 class Pipeline final : public EventSink {
  public:
   Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, CheckpointStore& store,
@@ -95,6 +102,8 @@ class Pipeline final : public EventSink {
   // True when no batch is being compressed, written or waiting for room.
   bool idle() const { return in_flight_ == 0 && waiting_.empty(); }
   const PipelineStats& stats() const { return stats_; }
+  // One entry per collector, in the order they were added (or first pushed).
+  const std::vector<CollectorCounts>& collector_counts() const { return collector_counts_; }
 
   // Flushes, waits until every batch is durable (or failed for good), closes the timers, then
   // calls on_done once.
@@ -120,6 +129,7 @@ class Pipeline final : public EventSink {
   void update_pauses();
   void set_paused(PauseReason reason, bool paused);
   void maybe_finish_shutdown();
+  CollectorCounts& counts_of(const StreamPtr& stream);
 
   uv_loop_t* loop_;
   Worker& worker_;
@@ -148,6 +158,11 @@ class Pipeline final : public EventSink {
   bool closed_ = false;
   std::function<void()> on_shutdown_done_;
   PipelineStats stats_;
+  std::vector<CollectorCounts> collector_counts_;
+  // The last stream pushed and its collector's entry: events come in runs from one stream, so
+  // the per-event cost is a pointer compare. Held, so that its address cannot be reused.
+  StreamPtr counted_stream_;
+  size_t counted_index_ = 0;
   HandleCloser closer_;
 };
 

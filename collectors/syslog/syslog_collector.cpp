@@ -127,6 +127,18 @@ void SyslogCollector::one_closed() {
   }
 }
 
+void SyslogCollector::certificate_files(std::vector<transport::CertificateFile>& out) const {
+  for (const SyslogListenerConfig& listener : config_.listeners) {
+    if (listener.transport != SyslogTransport::kTls) {
+      continue;
+    }
+    if (!listener.tls.ca.empty()) {
+      out.push_back(transport::CertificateFile{"ca", listener.tls.ca});
+    }
+    out.push_back(transport::CertificateFile{"cert", listener.tls.cert});
+  }
+}
+
 void SyslogCollector::metrics(std::vector<agent::CollectorMetric>& out) const {
   for (const SyslogListenerConfig& listener : config_.listeners) {
     SyslogTransport t = listener.transport;

@@ -40,6 +40,7 @@ class SyslogCollector final : public agent::Collector {
   void pause(agent::PauseReason why) override;
   void resume(agent::PauseReason why) override;
   void metrics(std::vector<agent::CollectorMetric>& out) const override;
+  void certificate_files(std::vector<transport::CertificateFile>& out) const override;
   void close(std::function<void()> on_closed) override;
 
  private:
