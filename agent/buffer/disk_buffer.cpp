@@ -1,5 +1,6 @@
 #include "agent/buffer/disk_buffer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <deque>
@@ -91,9 +92,10 @@ struct DiskBuffer::Impl {
   uint64_t last_seq = 0;
   uint64_t durable_seq = 0;
   uint64_t released_upto = 0;
-  uint64_t indexed_events = 0;  // events in the index
-  bool write_failing = false;   // the last append failed (a full or failing disk)
-  bool retiring = false;        // the newest segment is being deleted on the Worker
+  uint64_t stored_released_upto = 0;  // what <dir>/released_upto says
+  uint64_t indexed_events = 0;        // events in the index
+  bool write_failing = false;         // the last append failed (a full or failing disk)
+  bool retiring = false;              // the newest segment is being deleted on the Worker
   void maybe_retire_newest(uint64_t upto);
 
   uv_idle_t idle{};
@@ -132,7 +134,15 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
   if (!floor.is_ok()) {
     return floor.status();
   }
-  impl->last_seq = impl->durable_seq = std::max(impl->recovery.last_seq, floor.value());
+  // Batches released before the last clean stop are not sent again (see stream_id_file.h).
+  uint64_t released = load_released_upto(options.dir, impl->stream_id);
+  auto released_end = impl->index.upper_bound(released);
+  for (auto it = impl->index.begin(); it != released_end; ++it) {
+    impl->indexed_events -= it->second.event_count;
+  }
+  impl->index.erase(impl->index.begin(), released_end);
+  impl->released_upto = impl->stored_released_upto = released;
+  impl->last_seq = impl->durable_seq = std::max({impl->recovery.last_seq, floor.value(), released});
   impl->writer = std::make_unique<SegmentWriter>(options.dir, options.segment_size_bytes,
                                                  options.fsync, id + 1);
   int rc = uv_idle_init(loop, &impl->idle);
@@ -499,23 +509,37 @@ void DiskBuffer::Impl::maybe_finish_close() {
   }
   state = State::kFinishing;
   SegmentWriter* w = writer.get();
-  worker.post([w] { w->close(); },
-              [this] {
-                while (!ready.empty()) {
-                  run_ready();
-                }
-                closer.close(&idle);
-                closer.when_closed(
-                    [](void* self) {
-                      auto* impl = static_cast<Impl*>(self);
-                      impl->state = State::kClosed;
-                      auto done = std::move(impl->on_closed);
-                      if (done) {
-                        done();
-                      }
-                    },
-                    this);
-              });
+  bool store_released = released_upto > stored_released_upto;
+  worker.post(
+      [w, store_released, dir = options.dir, id = stream_id, upto = released_upto] {
+        w->close();
+        if (!store_released) {
+          return;
+        }
+        Status s = store_released_upto(dir, id, upto);
+        if (!s.is_ok()) {
+          ASSAS_LOG(kWarn,
+                    "cannot write the disk buffer's released_upto; batches "
+                    "delivered already may be sent again after the restart",
+                    log::kv("error", s.to_string()));
+        }
+      },
+      [this] {
+        while (!ready.empty()) {
+          run_ready();
+        }
+        closer.close(&idle);
+        closer.when_closed(
+            [](void* self) {
+              auto* impl = static_cast<Impl*>(self);
+              impl->state = State::kClosed;
+              auto done = std::move(impl->on_closed);
+              if (done) {
+                done();
+              }
+            },
+            this);
+      });
 }
 
 }  // namespace assas::agent

@@ -79,4 +79,43 @@ Status store_seq_floor(const std::string& dir, uint64_t seq) {
   return atomic_write_file(dir + "/last_seq", std::to_string(seq) + "\n");
 }
 
+uint64_t load_released_upto(const std::string& dir, uint64_t stream_id) {
+  std::string path = dir + "/released_upto";
+  Result<std::string> text = read_file(path, 64);
+  if (!text.is_ok()) {
+    if (text.status().code() != StatusCode::kNotFound) {
+      ASSAS_LOG(kWarn,
+                "cannot read the disk buffer's released_upto; batches delivered before the "
+                "last stop may be sent again",
+                log::kv("error", text.status().to_string()));
+    }
+    return 0;
+  }
+  std::string_view v = text.value();
+  if (!v.empty() && v.back() == '\n') {
+    v.remove_suffix(1);
+  }
+  char expected[20];
+  std::snprintf(expected, sizeof expected, "%016llx ", static_cast<unsigned long long>(stream_id));
+  uint64_t seq = 0;
+  if (v.size() < 17 || v.substr(0, 17) != expected) {
+    ASSAS_LOG(kWarn, "the disk buffer's released_upto is of another stream or damaged; ignoring it",
+              log::kv("file", path));
+    return 0;
+  }
+  if (!parse_decimal_u64(v.substr(17), seq)) {
+    ASSAS_LOG(kWarn, "the disk buffer's released_upto is damaged; ignoring it",
+              log::kv("file", path));
+    return 0;
+  }
+  return seq;
+}
+
+Status store_released_upto(const std::string& dir, uint64_t stream_id, uint64_t seq) {
+  char line[48];
+  std::snprintf(line, sizeof line, "%016llx %llu\n", static_cast<unsigned long long>(stream_id),
+                static_cast<unsigned long long>(seq));
+  return atomic_write_file(dir + "/released_upto", line);
+}
+
 }  // namespace assas::agent

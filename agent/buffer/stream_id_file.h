@@ -21,4 +21,13 @@ Result<uint64_t> load_or_create_stream_id(const std::string& dir, bool had_segme
 Result<uint64_t> load_seq_floor(const std::string& dir);
 Status store_seq_floor(const std::string& dir, uint64_t seq);
 
+// <dir>/released_upto: "<stream id, 16 hex digits> <seq>\n" (0600), written when the buffer closes
+// cleanly: every batch up to seq was acknowledged by every output and checkpointed. Without it, a
+// restart would find those batches still in the newest segment and send them again, which the
+// receiver that has them drops, but a receiver the outputs now point at (a reload or a restart
+// with another endpoint) would store twice. Missing, damaged, or of another stream: 0, with a
+// warning if damaged; the worst that follows is a batch sent twice, never one not sent.
+uint64_t load_released_upto(const std::string& dir, uint64_t stream_id);
+Status store_released_upto(const std::string& dir, uint64_t stream_id, uint64_t seq);
+
 }  // namespace assas::agent
