@@ -96,6 +96,7 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);  // a reload asked for during the start must not kill the process
   return set;
 }
 }  // namespace

@@ -18,9 +18,9 @@ Status uv_status(int rc, std::string_view context);
 // once by each program's main (and by tests that open sockets) before the loop runs.
 void ignore_sigpipe();
 
-// SIGTERM and SIGINT that arrive while a program starts (before its libuv signal handlers exist)
-// must not kill it mid-start: hold them from the first line of main, and release them once the
-// handlers are installed; one held meanwhile is then delivered to the handler.
+// SIGTERM, SIGINT and SIGHUP that arrive while a program starts (before its libuv signal handlers
+// exist) must not kill it mid-start: hold them from the first line of main, and release them once
+// the handlers are installed; one held meanwhile is then delivered to the handler.
 void hold_stop_signals();
 void release_stop_signals();
 

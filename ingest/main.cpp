@@ -11,6 +11,7 @@
 
 #include "base/file_util.h"
 #include "base/log.h"
+#include "base/service_notifier.h"
 #include "base/uv_util.h"
 #include "ingest/ingest_config.h"
 #include "ingest/ingest_service.h"
@@ -24,14 +25,18 @@ struct Runtime {
   IngestService* service = nullptr;
   uv_signal_t sigterm{};
   uv_signal_t sigint{};
+  uv_signal_t sighup{};
   uv_timer_t drain{};
+  ServiceNotifier* notifier = nullptr;
   bool stopping = false;
 };
 
 void close_runtime(Runtime& rt) {
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigterm), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&rt.sighup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.drain), nullptr);
+  rt.notifier->close([] {});
 }
 
 // Store jobs already on the thread pool finish (their batches become durable); waiting for them
@@ -50,8 +55,19 @@ void on_signal(uv_signal_t* handle, int signum) noexcept {
     return;
   }
   rt->stopping = true;
+  rt->notifier->stopping();
   ASSAS_LOG(kInfo, "stopping", log::kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"));
   rt->server->close([rt] { uv_timer_start(&rt->drain, &wait_for_jobs, 0, 20); });
+}
+
+// The receiver has no reload: its listeners, store and TLS context live as long as the process.
+// SIGHUP is answered rather than left to kill it (its default action).
+void on_hangup(uv_signal_t* handle, int signum) noexcept {
+  (void)handle;
+  (void)signum;
+  ASSAS_LOG(kWarn,
+            "SIGHUP ignored: assas-ingest does not reload its config; restart it to apply "
+            "a change (agents reconnect and resend what was not acknowledged)");
 }
 
 int run(const std::string& config_path, bool check_only) {
@@ -88,15 +104,19 @@ int run(const std::string& config_path, bool check_only) {
   }
   Status data_dir = ensure_private_dir(config->service.data_dir);
   Status started = data_dir.is_ok() ? (*server)->start() : data_dir;
+  ServiceNotifier notifier(&loop);
   Runtime rt;
+  rt.notifier = &notifier;
   rt.server = server->get();
   rt.service = &service;
   uv_signal_init(&loop, &rt.sigterm);
   uv_signal_init(&loop, &rt.sigint);
+  uv_signal_init(&loop, &rt.sighup);
   uv_timer_init(&loop, &rt.drain);
-  rt.sigterm.data = rt.sigint.data = rt.drain.data = &rt;
+  rt.sigterm.data = rt.sigint.data = rt.sighup.data = rt.drain.data = &rt;
   uv_signal_start(&rt.sigterm, &on_signal, SIGTERM);
   uv_signal_start(&rt.sigint, &on_signal, SIGINT);
+  uv_signal_start(&rt.sighup, &on_hangup, SIGHUP);
   release_stop_signals();
   int exit_code = 0;
   if (!started.is_ok()) {
@@ -113,6 +133,7 @@ int run(const std::string& config_path, bool check_only) {
       ASSAS_LOG(kInfo, "listening", log::kv("address", address), log::kv("port", ports[i]),
                 log::kv("data_dir", config->service.data_dir));
     }
+    notifier.ready("receiving on " + std::to_string(ports.size()) + " listeners");
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   server->reset();

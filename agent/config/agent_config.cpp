@@ -28,6 +28,8 @@ Status parse_agent(const ConfigNode& node, AgentSettings& agent) {
   ASSAS_RETURN_IF_ERROR(
       node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));
   log::parse_level(level, agent.log_level);
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("stop_timeout", agent.stop_timeout,
+                                             std::chrono::seconds(1), std::chrono::minutes(10)));
   if (!is_safe_name(agent.id, 128)) {
     return node.get("id")->error("'" + agent.id +
                                  "' is not a valid agent id; use letters, digits, '_', '.' and "

@@ -5,6 +5,7 @@
 // column and key path. Collector-specific keys are parsed by the collectors' registry (agent/
 // never names a collector type), which is why a CollectorSpec keeps its node.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct AgentSettings {
   std::string host;  // defaults to the hostname
   std::string data_dir = "/var/lib/assas";
   log::Level log_level = log::Level::kInfo;
+  // How long a stop (SIGTERM, or the stop half of a reload) may take before the process exits
+  // anyway; what was not yet durable was not checkpointed either, so it is read again.
+  std::chrono::milliseconds stop_timeout{10000};
 };
 
 struct CollectorSpec {

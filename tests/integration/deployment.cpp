@@ -142,7 +142,8 @@ std::string Deployment::write_agent_config(const std::string& pipeline_yaml) {
   return config;
 }
 
-void Deployment::start_agent(const std::string& pipeline_yaml) {
+void Deployment::start_agent(const std::string& pipeline_yaml,
+                             const std::map<std::string, std::string>& env) {
   std::string config = write_agent_config(pipeline_yaml);
   auto starts = [this] {
     size_t n = 0;
@@ -153,7 +154,7 @@ void Deployment::start_agent(const std::string& pipeline_yaml) {
     return n;
   };
   size_t before = starts();
-  agent_.start({ASSAS_AGENT_BIN, "--config", config}, {}, dir_.file("agent.log"));
+  agent_.start({ASSAS_AGENT_BIN, "--config", config}, env, dir_.file("agent.log"));
   // Up and handling signals, as systemd would wait for before it may stop it.
   if (!wait_for([&] { return starts() > before || !agent_.is_running(); }, 20s)) {
     throw std::runtime_error("assas-agent did not start:\n" + agent_log());

@@ -34,7 +34,9 @@ class Deployment {
   // data directory and log.
   void start_ingest(size_t i = 0);
   // Writes the agent config (extra_yaml is appended to the collector entry) and starts the agent.
-  void start_agent(const std::string& pipeline_yaml = "");
+  // env: extra environment variables for the agent process (e.g. NOTIFY_SOCKET).
+  void start_agent(const std::string& pipeline_yaml = "",
+                   const std::map<std::string, std::string>& env = {});
   // The body of the one file collector (named "logs") in the agent config, replacing the default:
   // paths [<logs_dir>/*.log], start_at beginning, stat_interval 100ms, rescan_interval 200ms.
   void set_collector(std::string yaml) { collector_yaml_ = std::move(yaml); }
