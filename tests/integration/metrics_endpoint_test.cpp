@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "tests/integration/deployment.h"
 #include "tests/integration/syslog_receivers.h"
+#include "tests/support/binaries.h"
 #include "tests/support/http_client.h"
 #include "tests/support/wait_for.h"
 
@@ -224,9 +226,18 @@ TEST_CASE("a metrics.listen port in use fails the start naming the key and the a
 
   Deployment d;
   d.start_ingest();
-  d.start_agent(metrics_yaml(port));
-  CHECK(d.agent().wait_exit(10s) != 0);
-  std::string log = d.agent_log();
+  // Started here rather than by start_agent(), which reaps a process that exits at once and so
+  // loses its exit code.
+  ProcessGuard agent;
+  std::string log_path = d.root() + "/failed-agent.log";
+  agent.start({ASSAS_AGENT_BIN, "--config", d.write_agent_config(metrics_yaml(port))}, {},
+              log_path);
+  int code = agent.wait_exit(20s);
+  CHECK(code != 0);
+  CHECK(code != -1);  // it exited by itself
+  std::ifstream in(log_path);
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(log);
   CHECK(log.find("metrics.listen") != std::string::npos);
   CHECK(log.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
   ::close(blocker);
