@@ -7,11 +7,19 @@
 
 #include <unistd.h>
 
+#include "base/log_rate_limit.h"
+
 namespace assas::log {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 char g_program[64] = "assas";
+
+// Warnings and errors: 10 lines of one message per 10 s, then counted (log_rate_limit.h).
+RateLimiter& repeat_limiter() {
+  static RateLimiter limiter(10, std::chrono::seconds(10), 1024);
+  return limiter;
+}
 
 std::string_view level_name(Level level) {
   switch (level) {
@@ -113,6 +121,11 @@ std::string kv(std::string_view key, double value) {
 
 void write_fields(Level level, std::string_view message,
                   std::initializer_list<std::string> fields) {
+  uint64_t suppressed = 0;
+  if (level >= Level::kWarn &&
+      !repeat_limiter().admit(message, RateLimiter::Clock::now(), suppressed)) {
+    return;
+  }
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
   tm utc{};
@@ -136,6 +149,10 @@ void write_fields(Level level, std::string_view message,
   for (const std::string& f : fields) {
     line += ' ';
     line += f;
+  }
+  if (suppressed > 0) {
+    line += ' ';
+    line += kv("suppressed", suppressed);  // lines of this message dropped since the last one
   }
   line += '\n';
   // One write per line so concurrent threads do not interleave; a failed log write has nowhere
