@@ -3,7 +3,7 @@
 # with Debian 12's cross toolchain and multiarch libraries, in build-cross-<arch> (docs/gateways.md).
 #   1. installs what is missing (idempotent): crossbuild-essential-<arch>, qemu-user-static, the
 #      :<arch> libraries, and libyaml-cpp-dev:<arch> unpacked into /var/cache/assas-cross/<triplet>
-#      (it cannot be co-installed with the amd64 libyaml-cpp-dev the native build needs); when apt
+#      and catch2:<arch> (neither can be co-installed with its amd64 twin); when apt
 #      cannot install the :<arch> libraries, all of them are unpacked there instead;
 #   2. configures (RelWithDebInfo, integration tests off: they start the build machine's peers)
 #      and builds both programs and the unit test executables;
@@ -131,9 +131,10 @@ unpack_into_deps_dir() {  # package...
 }
 if [ "$mode" = multiarch ]; then
   # libyaml-cpp-dev has no Multi-Arch field on Debian 12: installing the :<arch> one removes the
-  # amd64 one. So it is unpacked, with the runtime library it points at, into deps_dir (the
-  # toolchain file's second root).
-  unpack_into_deps_dir libyaml-cpp-dev libyaml-cpp0.7
+  # amd64 one. catch2 ships a compiled libCatch2WithMain.a in /usr/lib (Multi-Arch: foreign). So
+  # both are unpacked (libyaml-cpp-dev with the runtime library it points at) into deps_dir, the
+  # toolchain file's second root.
+  unpack_into_deps_dir libyaml-cpp-dev libyaml-cpp0.7 catch2
   qemu_run=("$qemu")
 else
   # Everything the programs link, and what those libraries need in turn (libsystemd0: libcap2,
@@ -141,7 +142,7 @@ else
   # runtimes come from the cross toolchain (libc6-<arch>-cross, libstdc++6-<arch>-cross).
   unpack_into_deps_dir libuv1 libuv1-dev libzstd1 libzstd-dev libssl3 libssl-dev libsystemd0 \
     libsystemd-dev libpcre2-8-0 libpcre2-dev libyaml-cpp0.7 libyaml-cpp-dev libcap2 libgcrypt20 \
-    liblz4-1 liblzma5 libgpg-error0
+    liblz4-1 liblzma5 libgpg-error0 catch2
   qemu_run=(env LD_LIBRARY_PATH="$deps_dir/usr/lib/$triplet:$deps_dir/lib/$triplet" "$qemu"
     -L "/usr/$triplet")
 fi

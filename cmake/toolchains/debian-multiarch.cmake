@@ -4,10 +4,11 @@
 # own root: no sysroot. Their files are in /usr/lib/<triplet> and /usr/include/<triplet>, which the
 # Debian cross compiler and CMake (through CMAKE_LIBRARY_ARCHITECTURE) search already.
 #
-# One -dev package cannot be installed that way: libyaml-cpp-dev is not Multi-Arch: same on
-# Debian 12, so libyaml-cpp-dev:arm64 would remove the amd64 one the native build needs.
-# scripts/cross-build.sh unpacks it (with `dpkg-deb -x`, not registered with dpkg) into
-# ASSAS_CROSS_DEPS_DIR, a second root searched after /.
+# Two packages cannot be installed that way. libyaml-cpp-dev is not Multi-Arch: same on Debian 12,
+# so libyaml-cpp-dev:arm64 would remove the amd64 one the native build needs; catch2 is not
+# header-only there: it ships libCatch2WithMain.a, compiled, in /usr/lib (Multi-Arch: foreign).
+# scripts/cross-build.sh unpacks both (with `dpkg-deb -x`, not registered with dpkg) into
+# ASSAS_CROSS_DEPS_DIR, a second root searched before /.
 #
 # When apt cannot install the :<arch> packages at all (Multi-Arch: same packages need the very
 # version of their installed amd64 twins, which a mirror that lags behind the security archive
@@ -21,9 +22,10 @@ set(CMAKE_LIBRARY_ARCHITECTURE ${ASSAS_CROSS_TRIPLET})
 
 set(ASSAS_CROSS_DEPS_DIR "/var/cache/assas-cross/${ASSAS_CROSS_TRIPLET}" CACHE PATH
     "Root of the unpacked target -dev packages that cannot be co-installed (libyaml-cpp-dev)")
-# Libraries, headers and CMake package files come only from the target's multiarch directories
-# (or from ASSAS_CROSS_DEPS_DIR); programs (pkg-config, openssl) from the build machine.
-set(CMAKE_FIND_ROOT_PATH / ${ASSAS_CROSS_DEPS_DIR})
+# Libraries, headers and CMake package files come only from ASSAS_CROSS_DEPS_DIR or the target's
+# multiarch directories (not the amd64 Catch2 in /usr/lib); programs (pkg-config) from the build
+# machine.
+set(CMAKE_FIND_ROOT_PATH ${ASSAS_CROSS_DEPS_DIR} /)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
@@ -40,7 +42,6 @@ if(EXISTS ${ASSAS_CROSS_DEPS_DIR}/usr/include/uv.h)
   # -dev packages' headers, and is on the cross compiler's search path), and its libraries for the
   # linker's search of the libraries' own dependencies (libsystemd needs liblzma, libgcrypt, ...).
   set(assas_root_lib ${ASSAS_CROSS_DEPS_DIR}/usr/lib/${ASSAS_CROSS_TRIPLET})
-  set(CMAKE_FIND_ROOT_PATH ${ASSAS_CROSS_DEPS_DIR} /)
   set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES
       ${ASSAS_CROSS_DEPS_DIR}/usr/include/${ASSAS_CROSS_TRIPLET} ${ASSAS_CROSS_DEPS_DIR}/usr/include)
   set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES ${CMAKE_C_STANDARD_INCLUDE_DIRECTORIES})
