@@ -1,6 +1,6 @@
 #include "agent/health.h"
 
-#include <cstdio>
+#include <string_view>
 
 namespace assas::agent {
 namespace {
@@ -13,9 +13,10 @@ void append_json_string(std::string& out, std::string_view text) {
       out += '\\';
       out += c;
     } else if (u < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-      out += escaped;
+      constexpr std::string_view hex = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
     } else {
       out += c;
     }

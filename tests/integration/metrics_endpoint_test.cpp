@@ -3,6 +3,7 @@
 // bounded and every process is stopped by its PID (Deployment).
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -15,7 +16,6 @@
 #include <sys/socket.h>
 
 #include <catch2/catch.hpp>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "tests/integration/deployment.h"
@@ -54,24 +54,17 @@ void write_lines(const Deployment& d, int count) {
   }
 }
 
-// The inodes of the TCP sockets pid has open, from /proc/<pid>/fd.
+// The inodes of the sockets pid has open, from its /proc/<pid>/fd links ("socket:[12345]").
 std::set<std::string> socket_inodes(int pid) {
   std::set<std::string> inodes;
-  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return inodes;
-  }
-  while (dirent* entry = ::readdir(d)) {
-    char target[256] = {};
-    std::string link = dir + "/" + entry->d_name;
-    ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-    std::string text(target, n > 0 ? static_cast<size_t>(n) : 0);
-    if (text.rfind("socket:[", 0) == 0) {
-      inodes.insert(text.substr(8, text.size() - 9));
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::string target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (!error && target.rfind("socket:[", 0) == 0) {
+      inodes.insert(target.substr(8, target.size() - 9));
     }
   }
-  ::closedir(d);
   return inodes;
 }
 

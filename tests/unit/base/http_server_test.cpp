@@ -115,6 +115,7 @@ TEST_CASE("connections over the limit are closed at once and the server still an
   test::HttpReply after;
   serve_while({2, 500ms}, [&](int port) {
     std::vector<int> fds;
+    fds.reserve(5);
     for (int i = 0; i < 5; ++i) {
       fds.push_back(test::connect_local(port));
     }

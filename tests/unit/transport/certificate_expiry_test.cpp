@@ -13,7 +13,7 @@
 namespace assas::transport {
 namespace {
 
-constexpr int64_t kDay = 24 * 3600;
+constexpr int64_t kDay = int64_t{24} * 3600;
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path);
