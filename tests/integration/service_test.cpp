@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -224,6 +226,45 @@ TEST_CASE(
   a.write(300);
   require_exactly_once(d, a.ids(), 60s);
   REQUIRE(d.agent().terminate(20s) == 0);
+}
+
+TEST_CASE("reload: a new config that cannot start brings the previous one back",
+          "[integration][service]") {
+  // A TCP port held by this test: the new config's syslog listener cannot bind it. Only a start
+  // finds that out, not the check.
+  int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(holder >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(holder, 1) == 0);
+  REQUIRE(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+  int port = ntohs(addr.sin_port);
+
+  Deployment d;
+  d.start_ingest();
+  d.set_collectors(file_collector("logs", d.logs_dir() + "/*.log"));
+  d.start_agent();
+  const std::string app = d.logs_dir() + "/app.log";
+  LogWriter a(app, "a");
+  a.write(200);
+  require_exactly_once(d, a.ids(), 60s);
+
+  d.set_collectors(file_collector("logs", d.logs_dir() + "/*.log") +
+                   "  - type: syslog\n"
+                   "    name: net\n"
+                   "    tcp: { listen: [\"127.0.0.1:" +
+                   std::to_string(port) + "\"] }\n");
+  d.write_agent_config();
+  reload(d, "the previous config runs again");
+  CHECK(d.agent_log().find("the reloaded config did not start") != std::string::npos);
+  LogWriter b(app, "b");
+  b.write(200);
+  require_exactly_once(d, all_ids({&a, &b}), 60s);
+  REQUIRE(d.agent().terminate(20s) == 0);
+  ::close(holder);
 }
 
 TEST_CASE("reload: certificate and key files are read again so a rotated certificate is used",
