@@ -9,6 +9,10 @@
 
 namespace assas {
 
+// Log files past 2 GiB: stat() and pread() need a 64-bit off_t, which 32-bit targets (armhf
+// gateways) get from _FILE_OFFSET_BITS=64 in the top-level CMakeLists.txt.
+static_assert(sizeof(off_t) == 8, "32-bit off_t: build with -D_FILE_OFFSET_BITS=64");
+
 Status write_all(int fd, std::string_view data, std::string_view what) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
