@@ -161,7 +161,8 @@ cmake -S . -B "$build" -G Ninja \
   --no-warn-unused-cli >/dev/null
 echo "== build $build (-j$jobs)"
 timeout 7200 cmake --build "$build" -j"$jobs" || fail "build failed"
-file "$build/bin/assas-agent" | grep -q "ELF.*$(case $arch in arm64) echo aarch64 ;; armhf) echo ARM ;; esac)" ||
+machine=$(case $arch in arm64) echo AArch64 ;; armhf) echo ARM ;; esac)
+"$triplet-readelf" -h "$build/bin/assas-agent" | grep -Eq "Machine: +$machine\$" ||
   fail "$build/bin/assas-agent is not an $arch executable"
 
 # ---- 3. unit tests and idle memory under qemu
