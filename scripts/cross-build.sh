@@ -151,6 +151,12 @@ fi
 tests_flag=ON
 [ $run_tests -eq 1 ] || tests_flag=OFF
 echo "== configure $build"
+# Library locations found by an earlier configure stay in CMakeCache.txt: when the libraries came
+# from elsewhere then (multiarch or private root, other versions), start from a fresh cache.
+deps_stamp="$mode $(md5sum < "$deps_dir/VERSIONS")"
+if [ "$(cat "$build/assas-cross-deps" 2>/dev/null)" != "$deps_stamp" ]; then
+  rm -f "$build/CMakeCache.txt"
+fi
 # Under qemu-user every test runs several times slower: ctest timeouts x5.
 cmake -S . -B "$build" -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/$triplet.cmake" \
@@ -159,6 +165,7 @@ cmake -S . -B "$build" -G Ninja \
   -DASSAS_TEST_TIMEOUT_MULTIPLIER=5 \
   -DASSAS_DEB_ARCH="$arch" -DASSAS_DEB_SHLIBDEPS=OFF \
   --no-warn-unused-cli >/dev/null
+echo "$deps_stamp" > "$build/assas-cross-deps"
 echo "== build $build (-j$jobs)"
 timeout 7200 cmake --build "$build" -j"$jobs" || fail "build failed"
 machine=$(case $arch in arm64) echo AArch64 ;; armhf) echo ARM ;; esac)
