@@ -49,6 +49,13 @@ bool excluded(const std::vector<std::string>& patterns, const std::string& path)
   return false;
 }
 
+// "app.log.3", "app.log-20261129", "app.log_old" are siblings of "app.log": its name, then '.',
+// '-' or '_', then more.
+bool sibling_of(std::string_view base, std::string_view name) {
+  return name.size() > base.size() + 1 && name.substr(0, base.size()) == base &&
+         std::string_view(".-_").find(name[base.size()]) != std::string_view::npos;
+}
+
 int64_t mtime_ns(const struct stat& st) {
   return st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
 }
@@ -364,10 +371,20 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
     // those it does not.
     std::map<std::string, int64_t> oldest_known;
     std::vector<std::pair<std::string, struct stat>> unknown_siblings;
+    // Copytruncate: the oldest modification time of the copies found (by fingerprint) of each
+    // truncated file, by that file's path; and its unknown siblings, which may be copies of later
+    // generations (see below).
+    std::map<std::string, int64_t> copied_at;
+    struct LaterCopy {
+      std::string path;
+      struct stat st;
+      std::string first;
+      std::string original;
+    };
+    std::vector<LaterCopy> later_copies;
     auto family_of = [&](const std::string& name) -> std::string {
       for (const std::string& base : names) {
-        if (name.size() > base.size() + 1 && name.compare(0, base.size(), base) == 0 &&
-            std::string_view(".-_").find(name[base.size()]) != std::string_view::npos) {
+        if (sibling_of(base, name)) {
           return base;
         }
       }
@@ -392,8 +409,38 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
           it->second = std::min(it->second, mtime_ns(st));
         }
       }
-      if (found_keys.count(key) != 0 || job->known.count(key) != 0 ||
-          job->rotated_known.count(key) != 0) {
+      bool unknown = found_keys.count(key) == 0 && job->known.count(key) == 0 &&
+                     job->rotated_known.count(key) == 0;
+      // The truncated file this is a sibling of, if any.
+      const std::string* original = nullptr;
+      for (const WantedCopy& copy : job->copies) {
+        if (dir_of(copy.path) == dir && sibling_of(base_of(copy.path), entry->d_name)) {
+          original = &copy.path;
+          break;
+        }
+      }
+      std::string first;
+      bool readable = false;
+      int copy_of = -1;
+      if (!job->copies.empty() && !looks_compressed(path, {}) &&
+          ((unknown && !wanted) || original != nullptr)) {
+        readable = read_first_bytes_of(path, first);
+        for (size_t i = 0; readable && i < job->copies.size(); ++i) {
+          const WantedCopy& copy = job->copies[i];
+          if (static_cast<uint64_t>(st.st_size) >= copy.offset &&
+              starts_like(copy.fingerprint, first)) {
+            copy_of = static_cast<int>(i);
+            if (copy.fingerprint.length > 0) {  // (a copy the agent knows counts too)
+              auto [at, first_copy] = copied_at.emplace(copy.path, mtime_ns(st));
+              if (!first_copy) {
+                at->second = std::min(at->second, mtime_ns(st));
+              }
+            }
+            break;
+          }
+        }
+      }
+      if (!unknown) {
         continue;
       }
       if (wanted) {
@@ -403,21 +450,37 @@ void FileCollector::scan_work(uv_work_t* req) noexcept {
       if (!family.empty() && !looks_compressed(path, {}) && !excluded(job->exclude, path)) {
         unknown_siblings.emplace_back(path, st);
       }
-      if (job->copies.empty() || looks_compressed(path, {})) {
-        continue;
-      }
-      std::string first;
-      bool readable = read_first_bytes_of(path, first);
-      for (size_t i = 0; readable && i < job->copies.size(); ++i) {
-        const WantedCopy& copy = job->copies[i];
-        if (static_cast<uint64_t>(st.st_size) >= copy.offset &&
-            starts_like(copy.fingerprint, first)) {
-          add(path, st, false, static_cast<int>(i));
-          break;
-        }
+      if (copy_of >= 0) {
+        add(path, st, false, copy_of);
+      } else if (original != nullptr && readable && !looks_compressed(path, first) &&
+                 !excluded(job->exclude, path)) {
+        later_copies.push_back(LaterCopy{path, st, std::move(first), *original});
       }
     }
     ::closedir(d);
+    // Several copytruncate rotations since the generation the agent last read (while it was down,
+    // or frozen, or killed before anything of the next generation was durable: its checkpoint is
+    // then still in the older one): the copy of that generation is found by its fingerprint, and
+    // the copies made after it hold whole generations the agent never read. They are the unknown
+    // siblings modified no earlier than that copy, that are no copy of a file still followed (its
+    // truncation not seen yet) nor of one looked for: read from their start. (Without this, the
+    // generations between the checkpointed one and the file's present content were lost: found by
+    // the kill -9 copytruncate scenario, when the checkpoint lagged behind a rotation.)
+    for (LaterCopy& later : later_copies) {
+      auto at = copied_at.find(later.original);
+      if (at == copied_at.end() || mtime_ns(later.st) < at->second ||
+          found_keys.count(key_of(later.st)) != 0) {
+        continue;
+      }
+      auto like = [&](const Fingerprint& f) { return starts_like(f, later.first); };
+      if (std::any_of(job->followed.begin(), job->followed.end(), like) ||
+          std::any_of(job->copies.begin(), job->copies.end(),
+                      [&](const WantedCopy& c) { return like(c.fingerprint); })) {
+        continue;
+      }
+      add(later.path, later.st, false, -1);
+      job->found.back().unseen_rotation = true;
+    }
     // A sibling the agent does not know, modified no earlier than the oldest one it knows, is a
     // generation it missed: rotated away before the agent could open it (while it was down, or
     // faster than a scan), or opened but killed before any of it was durable. Only siblings older
@@ -821,7 +884,8 @@ void FileCollector::on_dir_event(uv_fs_event_t* handle, const char* name, int ev
 void FileCollector::on_truncated(FileTail& tail, const Fingerprint& before,
                                  uint64_t resume_offset) {
   copytruncate_dirs_.insert(dir_of(tail.stream().source));
-  copies_.push_back(WantedCopy{before, resume_offset, uv_now(loop_) + kCopySearchMs});
+  copies_.push_back(
+      WantedCopy{before, resume_offset, uv_now(loop_) + kCopySearchMs, tail.stream().source});
   request_scan();
 }
 

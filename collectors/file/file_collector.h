@@ -10,7 +10,9 @@
 // old path is a new source, read from its start. A file that left the glob (rotated away, deleted)
 // is read to its end and let go once everything read from it is durable and it was idle for
 // rotate_wait. A file that shrank is read again from 0, and the copy copytruncate left beside it is
-// found by its fingerprint and read from where the original stopped.
+// found by its fingerprint and read from where the original stopped; unknown siblings modified
+// after that copy are the copies of later generations (several copytruncates while the agent was
+// down or frozen), read from their start.
 //
 // Descriptors: at most max_open_files files are open. Files idle at their end whose lines are all
 // durable are closed (after close_inactive, or at once when another file waits for a descriptor)
@@ -78,6 +80,7 @@ class FileCollector final : public agent::Collector, private FileTail::Host {
     Fingerprint fingerprint;
     uint64_t offset = 0;    // where the original stopped
     uint64_t until_ms = 0;  // looked for until then
+    std::string path;       // of the truncated file: its copies are its siblings
   };
 
  private:
