@@ -1,6 +1,8 @@
 #include "agent/agent_assembly.h"
 
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "collectors/registry.h"
 #include "transport/client/assas_output.h"
@@ -71,6 +73,15 @@ Status make_outputs(uv_loop_t* loop, const AgentConfig& config, uint64_t stream_
         assas->host = config.agent.host;
         assas->stream_id = lane_stream_id(stream_id, lane, lanes);
       }
+      std::visit(
+          [&](auto& o) {
+            if constexpr (std::is_base_of_v<transport::BrokerOptions,
+                                            std::remove_reference_t<decltype(o)>>) {
+              o.agent_id = config.agent.id;  // message ids and the events' "agent"
+              o.stream_id = stream_id;       // one lane: never loadbalanced
+            }
+          },
+          options);
       transport::SessionOptions& session = session_options(options);
       session.first_endpoint = lane;
       if (lanes > 1) {

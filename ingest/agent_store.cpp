@@ -14,8 +14,8 @@
 #include "base/crc32c.h"
 #include "base/file_util.h"
 #include "base/log.h"
-#include "ingest/json_writer.h"
 #include "transport/protocol/batch_codec.h"
+#include "transport/protocol/event_json.h"
 
 namespace assas::ingest {
 namespace {
@@ -304,7 +304,7 @@ Status AgentStore::format_batch(const ReceivedBatch& batch, uint64_t& events_wri
     s = transport::decode_batch(
         raw_, batch.event_count,
         [&](const transport::DecodedBatchHeader& header, const transport::DecodedEvent& event) {
-          append_event_json(json_, identity_, header.host, event);
+          transport::append_event_json(json_, identity_, header.host, event);
           ++events;
         });
   }

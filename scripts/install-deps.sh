@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libuv1-dev libzstd-dev libssl-dev libyaml-cpp-dev libsystemd-dev libcli11-dev catch2
+  libnats-dev librdkafka-dev  # the NATS JetStream and Kafka outputs
+  nats-server        # a real JetStream cluster for the NATS output's tests
   libpcre2-dev       # multiline start patterns (JIT, match limits: safe on hostile lines)
   openssl clang-format python3 procps
   gzip zstd          # compressed rotated files in the file collector tests

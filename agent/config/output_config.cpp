@@ -23,29 +23,6 @@ Status parse_endpoints(const ConfigNode& node, SessionOptions& s) {
   return Status::ok();
 }
 
-// The keys every output type has, beside endpoints and tls.
-Status parse_session(const ConfigNode& node, SessionOptions& s) {
-  ASSAS_RETURN_IF_ERROR(node.optional_millis("failback_after", s.failback_after, milliseconds(0),
-                                             milliseconds(86400000)));
-  ASSAS_RETURN_IF_ERROR(parse_endpoints(node, s));
-  ASSAS_RETURN_IF_ERROR(
-      node.optional_size("max_inflight", s.max_inflight_bytes, 64 << 10, 1ULL << 32));
-  ASSAS_RETURN_IF_ERROR(node.optional_millis("connect_timeout", s.connect_timeout,
-                                             milliseconds(100), milliseconds(600000)));
-  if (std::optional<ConfigNode> backoff = node.get("backoff")) {
-    ASSAS_RETURN_IF_ERROR(backoff->expect_map());
-    ASSAS_RETURN_IF_ERROR(
-        backoff->optional_millis("min", s.backoff_min, milliseconds(1), milliseconds(600000)));
-    ASSAS_RETURN_IF_ERROR(
-        backoff->optional_millis("max", s.backoff_max, milliseconds(1), milliseconds(3600000)));
-    ASSAS_RETURN_IF_ERROR(backoff->no_unknown_keys());
-    if (s.backoff_max < s.backoff_min) {
-      return backoff->error("max must not be below min");
-    }
-  }
-  return Status::ok();
-}
-
 // tls: for the native protocol (TLS 1.3 and a client certificate, always), or for a syslog or RELP
 // receiver (TLS 1.2 allowed, the client certificate optional: mutual TLS where the receiver asks).
 Status parse_tls(const ConfigNode& node, bool native, OutputSpec& out, SessionOptions& s) {
@@ -164,24 +141,6 @@ Status parse_format(const ConfigNode& node, transport::SyslogFormat& f) {
   return valid.is_ok() ? valid : format->error(valid.message());
 }
 
-// transport: tls (default), tcp, and for syslog udp.
-Status parse_transport(const ConfigNode& node, bool allow_udp, OutputSpec& out, SessionOptions& s) {
-  std::string transport = "tls";
-  ASSAS_RETURN_IF_ERROR(allow_udp
-                            ? node.optional_choice("transport", transport, {"tls", "tcp", "udp"})
-                            : node.optional_choice("transport", transport, {"tls", "tcp"}));
-  s.use_tls = transport == "tls";
-  s.socket = transport == "udp" ? transport::SocketKind::kDatagram : transport::SocketKind::kStream;
-  if (s.use_tls) {
-    return parse_tls(node, false, out, s);
-  }
-  if (node.has("tls")) {
-    return node.get("tls")->error("tls is set but transport is " + transport +
-                                  "; remove one of them");
-  }
-  return Status::ok();
-}
-
 // ack_timeout: how long data may stay unacknowledged (by the receiver's TCP for syslog, by its
 // RELP answers for relp) before the receiver is presumed gone.
 Status parse_ack_timeout(const ConfigNode& node, SessionOptions& s) {
@@ -235,6 +194,47 @@ Status parse_relp(const ConfigNode& node, OutputSpec& out) {
 
 }  // namespace
 
+// The keys every output type has, beside endpoints and tls.
+Status parse_session(const ConfigNode& node, SessionOptions& s) {
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("failback_after", s.failback_after, milliseconds(0),
+                                             milliseconds(86400000)));
+  ASSAS_RETURN_IF_ERROR(parse_endpoints(node, s));
+  ASSAS_RETURN_IF_ERROR(
+      node.optional_size("max_inflight", s.max_inflight_bytes, 64 << 10, 1ULL << 32));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("connect_timeout", s.connect_timeout,
+                                             milliseconds(100), milliseconds(600000)));
+  if (std::optional<ConfigNode> backoff = node.get("backoff")) {
+    ASSAS_RETURN_IF_ERROR(backoff->expect_map());
+    ASSAS_RETURN_IF_ERROR(
+        backoff->optional_millis("min", s.backoff_min, milliseconds(1), milliseconds(600000)));
+    ASSAS_RETURN_IF_ERROR(
+        backoff->optional_millis("max", s.backoff_max, milliseconds(1), milliseconds(3600000)));
+    ASSAS_RETURN_IF_ERROR(backoff->no_unknown_keys());
+    if (s.backoff_max < s.backoff_min) {
+      return backoff->error("max must not be below min");
+    }
+  }
+  return Status::ok();
+}
+
+// transport: tls (default), tcp, and for syslog udp.
+Status parse_transport(const ConfigNode& node, bool allow_udp, OutputSpec& out, SessionOptions& s) {
+  std::string transport = "tls";
+  ASSAS_RETURN_IF_ERROR(allow_udp
+                            ? node.optional_choice("transport", transport, {"tls", "tcp", "udp"})
+                            : node.optional_choice("transport", transport, {"tls", "tcp"}));
+  s.use_tls = transport == "tls";
+  s.socket = transport == "udp" ? transport::SocketKind::kDatagram : transport::SocketKind::kStream;
+  if (s.use_tls) {
+    return parse_tls(node, false, out, s);
+  }
+  if (node.has("tls")) {
+    return node.get("tls")->error("tls is set but transport is " + transport +
+                                  "; remove one of them");
+  }
+  return Status::ok();
+}
+
 const transport::SessionOptions& session_options(const OutputOptions& options) {
   return std::visit([](const auto& o) -> const SessionOptions& { return o; }, options);
 }
@@ -264,10 +264,18 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
     ASSAS_RETURN_IF_ERROR(parse_syslog(node, out));
   } else if (out.type == "relp") {
     ASSAS_RETURN_IF_ERROR(parse_relp(node, out));
+  } else if (out.type == "nats") {
+    ASSAS_RETURN_IF_ERROR(parse_nats(node, out));
+  } else if (out.type == "kafka") {
+    ASSAS_RETURN_IF_ERROR(parse_kafka(node, out));
   } else {
     return node.get("type")->error("'" + out.type +
                                    "' is not an output type; this version has: assas, syslog, "
-                                   "relp");
+                                   "relp, nats, kafka");
+  }
+  if (out.loadbalance && (out.type == "nats" || out.type == "kafka")) {
+    return node.get("mode")->error("mode: loadbalance is for receivers; " + out.type +
+                                   " spreads the load over its cluster itself");
   }
   out.session().name = out.name;
   return node.no_unknown_keys();
@@ -279,6 +287,12 @@ Result<std::unique_ptr<transport::Output>> make_output(uv_loop_t* loop, OutputOp
   }
   if (auto* s = std::get_if<transport::SyslogOutputOptions>(&options)) {
     return transport::make_syslog_output(loop, std::move(*s));
+  }
+  if (auto* n = std::get_if<transport::NatsOutputOptions>(&options)) {
+    return transport::make_nats_output(loop, std::move(*n));
+  }
+  if (auto* k = std::get_if<transport::KafkaOutputOptions>(&options)) {
+    return transport::make_kafka_output(loop, std::move(*k));
   }
   return transport::make_relp_output(loop, std::get<transport::RelpOutputOptions>(options));
 }

@@ -65,16 +65,20 @@ OutputStats SessionOutput::stats() const {
   return s;
 }
 
-void SessionOutput::certificate_files(std::vector<CertificateFile>& out) const {
-  if (!options_.use_tls) {
+void append_certificate_files(const SessionOptions& options, std::vector<CertificateFile>& out) {
+  if (!options.use_tls) {
     return;
   }
-  if (!options_.tls.ca.empty()) {
-    out.push_back(CertificateFile{"ca", options_.tls.ca});
+  if (!options.tls.ca.empty()) {
+    out.push_back(CertificateFile{"ca", options.tls.ca});
   }
-  if (!options_.tls.cert.empty()) {
-    out.push_back(CertificateFile{"cert", options_.tls.cert});
+  if (!options.tls.cert.empty()) {
+    out.push_back(CertificateFile{"cert", options.tls.cert});
   }
+}
+
+void SessionOutput::certificate_files(std::vector<CertificateFile>& out) const {
+  append_certificate_files(options_, out);
 }
 
 void SessionOutput::close(std::function<void()> on_closed) {

@@ -62,6 +62,9 @@ struct SessionOptions {
 Status prepare_session(const SessionOptions& options, std::vector<Endpoint>& endpoints,
                        std::shared_ptr<TlsContext>& tls);
 
+// The CA and certificate files of options, for the certificate expiry metric.
+void append_certificate_files(const SessionOptions& options, std::vector<CertificateFile>& out);
+
 class SessionOutput : public Output, private ClientConnection::Owner {
  public:
   ~SessionOutput() override;

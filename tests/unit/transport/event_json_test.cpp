@@ -1,7 +1,7 @@
 // The JSON-lines writer: SOC tooling reads these files, and a log line is attacker-controlled, so
 // no input may break a line, forge a key, or lose a byte.
 
-#include "ingest/json_writer.h"
+#include "transport/protocol/event_json.h"
 
 #include <string>
 
@@ -9,7 +9,7 @@
 
 #include "tests/support/base64.h"
 
-namespace assas::ingest {
+namespace assas::transport {
 namespace {
 
 std::string field(std::string_view key, std::string_view value) {
@@ -105,4 +105,4 @@ TEST_CASE("an event is one line of keys in the documented order", "[json]") {
           "base64_YmFkImtleQ==\":\"dg==\"}}\n");
 }
 
-}  // namespace assas::ingest
+}  // namespace assas::transport

@@ -1,6 +1,7 @@
 #pragma once
 
-// Writes one event as one JSON object on one line, for SOC tooling. Keys, in order:
+// Writes one event as one JSON object on one line: what assas-ingest stores and what the NATS and
+// Kafka outputs publish, for SOC tooling. Keys, in order:
 //   ts, agent, host, collector, source, offset, message, fields
 // Any input bytes survive, reversibly: a value that is valid UTF-8 becomes a JSON string
 // (control characters, quotes, backslashes, DEL, U+2028 and U+2029 escaped, so a line can never be
@@ -16,7 +17,7 @@
 
 #include "transport/protocol/batch_codec.h"
 
-namespace assas::ingest {
+namespace assas::transport {
 
 // Strict: refuses overlong forms, surrogates, code points above U+10FFFF and truncated sequences.
 bool is_valid_utf8(std::string_view bytes);
@@ -30,6 +31,6 @@ void append_rfc3339_ns(std::string& out, int64_t time_ns);
 
 // One event as a JSON line (with its trailing newline).
 void append_event_json(std::string& out, std::string_view agent, std::string_view host,
-                       const transport::DecodedEvent& event);
+                       const DecodedEvent& event);
 
-}  // namespace assas::ingest
+}  // namespace assas::transport

@@ -1,8 +1,8 @@
-#include "ingest/json_writer.h"
+#include "transport/protocol/event_json.h"
 
 #include <charconv>
 
-namespace assas::ingest {
+namespace assas::transport {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -249,7 +249,7 @@ void append_rfc3339_ns(std::string& out, int64_t time_ns) {
 }
 
 void append_event_json(std::string& out, std::string_view agent, std::string_view host,
-                       const transport::DecodedEvent& event) {
+                       const DecodedEvent& event) {
   out += "{\"ts\":\"";
   append_rfc3339_ns(out, event.time_ns);
   out += "\",";
@@ -292,4 +292,4 @@ void append_event_json(std::string& out, std::string_view agent, std::string_vie
   out += "}}\n";
 }
 
-}  // namespace assas::ingest
+}  // namespace assas::transport
