@@ -284,7 +284,7 @@ Status BrokerOutput::encode(const OutgoingBatch& batch) {
   // Offsets first: json grows while it is written, so the views are made once it is complete.
   struct Span {
     size_t begin, end;
-    std::string_view collector, source;
+    std::string_view collector, source, host;
   };
   std::vector<Span> spans;
   spans.reserve(batch.event_count);
@@ -292,14 +292,14 @@ Status BrokerOutput::encode(const OutgoingBatch& batch) {
       out.raw, batch.event_count, [&](const DecodedBatchHeader& header, const DecodedEvent& event) {
         size_t begin = out.json.size();
         append_event_json(out.json, options_.agent_id, header.host, event);
-        spans.push_back(
-            Span{begin, out.json.size() - 1, event.stream->collector, event.stream->source});
+        spans.push_back(Span{begin, out.json.size() - 1, event.stream->collector,
+                             event.stream->source, header.host});
       });
   ASSAS_RETURN_IF_ERROR(decoded);
   std::string_view json = out.json;
   for (const Span& span : spans) {
-    out.events.push_back(
-        EncodedEvent{json.substr(span.begin, span.end - span.begin), span.collector, span.source});
+    out.events.push_back(EncodedEvent{json.substr(span.begin, span.end - span.begin),
+                                      span.collector, span.source, span.host});
   }
   return Status::ok();
 }

@@ -59,6 +59,7 @@ struct EncodedEvent {
   std::string_view json;
   std::string_view collector;
   std::string_view source;
+  std::string_view host;  // the agent's host name, as in the JSON's "host"
 };
 
 // One batch, encoded on the publisher thread. The views point into raw and json.
