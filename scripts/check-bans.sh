@@ -13,7 +13,10 @@ ban() {  # pattern, allowed-file-regex, reason
 ban 'ZSTD_decompress\(' '^$' \
   'ZSTD_decompress trusts the frame; use Decompressor (bounded by the declared size)'
 ban 'SSL_VERIFY_NONE' '^$' 'TLS verification is never switched off'
-ban 'std::thread' 'agent/worker\.(h|cpp)' 'threads live in agent/worker only'
+# The one other thread: an engine output's publisher (NATS, Kafka), whose client library blocks,
+# and which must not hold up the Worker's fsyncs.
+ban 'std::thread' 'agent/worker\.(h|cpp)|transport/broker/broker_output\.(h|cpp)' \
+  'threads live in agent/worker (and the engine outputs publisher) only'
 # agent_assembly.cpp runs a private loop that holds nothing but the outputs of a config being
 # checked (--check, SIGHUP): never the loop whose callback it is called from.
 ban '[^_a-z]uv_run\(' '(agent|ingest)/main\.cpp|agent/agent_assembly\.cpp' \
