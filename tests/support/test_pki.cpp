@@ -14,19 +14,33 @@ TestPki make_test_pki(const std::string& dir, const std::string& agent_id) {
   return TestPki{dir};
 }
 
-void make_test_client_cert(const TestPki& pki, const std::string& name) {
-  // The script's leaf(), for one more client certificate signed by the CA it left in dir.
-  std::string command =
-      "cd '" + pki.dir + "' && umask 077 && " +
-      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '" + name +
-      ".key' -out '" + name + ".csr' -subj '/CN=" + name + "' 2>/dev/null && " +
-      "printf 'basicConstraints=CA:FALSE\\nkeyUsage=critical,digitalSignature\\n" +
-      "extendedKeyUsage=clientAuth\\nsubjectAltName=DNS:" + name + "\\n' > '" + name +
-      ".ext' && openssl x509 -req -in '" + name + ".csr' -CA ca.pem -CAkey ca.key " +
-      "-CAcreateserial -days 2 -extfile '" + name + ".ext' -out '" + name +
-      ".pem' 2>/dev/null && rm -f '" + name + ".csr' '" + name + ".ext'";
+void make_test_cert(const TestPki& pki, const std::string& name, const CertSpec& spec) {
+  // The script's leaf(), with the spec's usage, names, issuer and clock.
+  std::string san = spec.subject_alt_name.empty() ? "DNS:" + name : spec.subject_alt_name;
+  std::string ext = "basicConstraints=CA:FALSE\\nkeyUsage=critical,digitalSignature\\n";
+  if (!spec.extended_key_usage.empty()) {
+    ext += "extendedKeyUsage=" + spec.extended_key_usage + "\\n";
+  }
+  ext += "subjectAltName=" + san + "\\n";
+  std::string clock;
+  if (!spec.issued_at.empty()) {
+    if (std::string(ASSAS_LIBFAKETIME).empty()) {
+      throw std::runtime_error("a certificate issued at another time needs libfaketime");
+    }
+    clock =
+        std::string("LD_PRELOAD='") + ASSAS_LIBFAKETIME + "' FAKETIME='" + spec.issued_at + "' ";
+  }
+  std::string sign = spec.self_signed ? "-signkey '" + name + ".key'"
+                                      : std::string("-CA ca.pem -CAkey ca.key -CAcreateserial");
+  std::string command = "cd '" + pki.dir + "' && umask 077 && " +
+                        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '" +
+                        name + ".key' -out '" + name + ".csr' -subj '/CN=" + name +
+                        "' 2>/dev/null && printf '" + ext + "' > '" + name + ".ext' && " + clock +
+                        "openssl x509 -req -in '" + name + ".csr' " + sign + " -days 2 -extfile '" +
+                        name + ".ext' -out '" + name + ".pem' 2>/dev/null && rm -f '" + name +
+                        ".csr' '" + name + ".ext'";
   if (std::system(command.c_str()) != 0) {  // NOLINT(concurrency-mt-unsafe): one test thread
-    throw std::runtime_error("making a test client certificate failed: " + command);
+    throw std::runtime_error("making a test certificate failed: " + command);
   }
 }
 

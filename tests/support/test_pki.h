@@ -23,9 +23,25 @@ struct TestPki {
 // Makes the files in dir (created); throws std::runtime_error if openssl fails.
 TestPki make_test_pki(const std::string& dir, const std::string& agent_id);
 
-// One more client certificate from pki's CA, named name (CN and DNS subjectAltName, as the
-// script's agent certificate), in <name>.pem and <name>.key (0600). Throws std::runtime_error if
-// openssl fails.
-void make_test_client_cert(const TestPki& pki, const std::string& name);
+// What a certificate made by make_test_cert is like; the defaults make one as the script's agent
+// certificate.
+struct CertSpec {
+  std::string extended_key_usage = "clientAuth";  // serverAuth, or "" for no such extension
+  std::string subject_alt_name;                   // "" : DNS:<name>
+  // Issued as if the clock said this, in libfaketime's FAKETIME syntax: "@2020-01-01 00:00:00"
+  // for a certificate long expired, "+30d" for one not valid yet. "": now.
+  std::string issued_at;
+  bool self_signed = false;  // signed by its own key, not by pki's CA
+};
+
+// One more certificate, signed by pki's CA unless self_signed, named name (CN), valid for two days
+// from issued_at, in <name>.pem and <name>.key (0600). Throws std::runtime_error if openssl (or
+// libfaketime, for issued_at) fails.
+void make_test_cert(const TestPki& pki, const std::string& name, const CertSpec& spec = {});
+
+// make_test_cert with the defaults: a client certificate for agent id name.
+inline void make_test_client_cert(const TestPki& pki, const std::string& name) {
+  make_test_cert(pki, name);
+}
 
 }  // namespace assas::test

@@ -36,6 +36,15 @@ Status check_file(const std::string& path, std::string_view role, bool is_privat
   return Status::ok();
 }
 
+// TLS 1.2 suites an output accepts from a syslog or RELP receiver: forward secrecy (ECDHE) and
+// AEAD only, as Mozilla's "intermediate" profile (without DHE, which peers rarely need and which
+// costs a lot). RSA key exchange, CBC with SHA-1 and every export or NULL suite are refused. TLS
+// 1.3 suites are all strong and stay OpenSSL's. The syslog collector keeps OpenSSL's default
+// (security level 2) for the network equipment that sends to it: docs/collectors/syslog.md.
+constexpr const char* kClientTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPolicy policy,
                  TlsClientPolicy client_policy) {
   bool need_ca = !server || policy.require_client_cert || !config.ca.empty();
@@ -55,6 +64,9 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPo
   if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
     return openssl_status(StatusCode::kInternal, "cannot restrict the TLS versions");
+  }
+  if (!server && allow_tls12 && SSL_CTX_set_cipher_list(ctx, kClientTls12Ciphers) != 1) {
+    return openssl_status(StatusCode::kInternal, "cannot restrict the TLS 1.2 cipher suites");
   }
   if (need_ca && SSL_CTX_load_verify_locations(ctx, config.ca.c_str(), nullptr) != 1) {
     return openssl_status(StatusCode::kInvalidArgument, "CA file '" + config.ca + "'");

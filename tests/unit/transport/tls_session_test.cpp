@@ -129,4 +129,154 @@ TEST_CASE("a missing CA file is named", "[tls]") {
   REQUIRE(ctx.status().message() == "CA file '" + config.ca + "' not found");
 }
 
+namespace {
+
+// --- What a SOC relies on the TLS layer to refuse (issue 11). Every certificate is made at test
+// time by openssl; libfaketime moves openssl's clock for the expired and not yet valid ones.
+
+bool have_faketime() {
+  if (std::string(ASSAS_LIBFAKETIME).empty()) {
+    WARN("skipped: libfaketime is not installed (scripts/install-deps.sh installs it)");
+    return false;
+  }
+  return true;
+}
+
+assas::test::CertSpec issued_at(std::string when) {
+  assas::test::CertSpec spec;
+  spec.issued_at = std::move(when);
+  return spec;
+}
+
+assas::test::CertSpec with_usage(std::string extended_key_usage) {
+  assas::test::CertSpec spec;
+  spec.extended_key_usage = std::move(extended_key_usage);
+  return spec;
+}
+
+assas::test::CertSpec self_signed() {
+  assas::test::CertSpec spec;
+  spec.self_signed = true;
+  return spec;
+}
+
+// A server certificate for localhost from the fixture's CA, as the spec says.
+TlsConfig server_with(const Fixture& f, const std::string& name, assas::test::CertSpec spec) {
+  spec.extended_key_usage =
+      spec.extended_key_usage == "clientAuth" ? "serverAuth" : spec.extended_key_usage;
+  if (spec.subject_alt_name.empty()) {
+    spec.subject_alt_name = "DNS:localhost,IP:127.0.0.1";
+  }
+  assas::test::make_test_cert(f.pki, name, spec);
+  return {f.pki.ca(), f.pki.client_cert(name), f.pki.client_key(name), ""};
+}
+
+TlsConfig client_with(const Fixture& f, const std::string& name,
+                      const assas::test::CertSpec& spec) {
+  assas::test::make_test_cert(f.pki, name, spec);
+  return {f.pki.ca(), f.pki.client_cert(name), f.pki.client_key(name), ""};
+}
+
+TEST_CASE("an expired or not yet valid receiver certificate is refused by the agent", "[tls]") {
+  if (!have_faketime()) {
+    return;
+  }
+  Fixture f;
+  Pair expired =
+      connect(f.client(), server_with(f, "old", issued_at("@2020-01-01 00:00:00")), "localhost");
+  REQUIRE(expired.client_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(expired.client_status.message(), Catch::Contains("certificate has expired"));
+
+  Pair early = connect(f.client(), server_with(f, "early", issued_at("+30d")), "localhost");
+  REQUIRE(early.client_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(early.client_status.message(), Catch::Contains("certificate is not yet valid"));
+}
+
+TEST_CASE("an expired or not yet valid agent certificate is refused by the receiver", "[tls]") {
+  if (!have_faketime()) {
+    return;
+  }
+  Fixture f;
+  Pair expired = connect(client_with(f, "old-agent", issued_at("@2020-01-01 00:00:00")), f.server(),
+                         "localhost");
+  REQUIRE(expired.server_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(expired.server_status.message(), Catch::Contains("certificate has expired"));
+
+  Pair early = connect(client_with(f, "early-agent", issued_at("+30d")), f.server(), "localhost");
+  REQUIRE(early.server_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(early.server_status.message(), Catch::Contains("certificate is not yet valid"));
+}
+
+TEST_CASE("an agent certificate without the client-auth usage is refused by the receiver",
+          "[tls]") {
+  Fixture f;
+  Pair p =
+      connect(client_with(f, "server-only", with_usage("serverAuth")), f.server(), "localhost");
+  REQUIRE(p.server_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(p.server_status.message(), Catch::Contains("unsuitable certificate purpose"));
+}
+
+TEST_CASE("a self-signed peer is refused on both sides", "[tls]") {
+  Fixture f;
+  Pair agent = connect(client_with(f, "selfish", self_signed()), f.server(), "localhost");
+  REQUIRE(agent.server_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(agent.server_status.message(), Catch::Contains("self-signed certificate"));
+
+  Pair receiver = connect(f.client(), server_with(f, "selfish-soc", self_signed()), "localhost");
+  REQUIRE(receiver.client_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(receiver.client_status.message(), Catch::Contains("self-signed certificate"));
+}
+
+TEST_CASE("a TLS 1.2 client cannot connect to the native protocol's port", "[tls]") {
+  Fixture f;
+  TlsClientPolicy tls12;
+  tls12.allow_tls12 = true;
+  auto client_ctx = TlsContext::make_client(f.client(), tls12);
+  REQUIRE(client_ctx.is_ok());
+  REQUIRE(SSL_CTX_set_max_proto_version((*client_ctx)->native(), TLS1_2_VERSION) == 1);
+  auto server_ctx = TlsContext::make_server(f.server());
+  REQUIRE(server_ctx.is_ok());
+  Pair p;
+  p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
+  p.server = std::move(TlsSession::server(*server_ctx)).value();
+  REQUIRE(p.client->start().is_ok());
+  p.pump();
+  REQUIRE_FALSE(p.server_status.is_ok());
+  REQUIRE_THAT(p.server_status.message(), Catch::Contains("unsupported protocol"));
+  REQUIRE_FALSE(p.server->handshake_complete());
+}
+
+TEST_CASE("the syslog and RELP outputs refuse a TLS 1.2 receiver that offers only weak suites",
+          "[tls]") {
+  Fixture f;
+  TlsClientPolicy output_policy;  // the syslog and RELP outputs'
+  output_policy.allow_tls12 = true;
+  output_policy.client_cert_optional = true;
+  TlsConfig output{f.pki.ca(), "", "", ""};
+  // A receiver stuck at TLS 1.2 with CBC and SHA-1 only (what OpenSSL's default would accept).
+  auto weak = [&](const char* suites) {
+    auto server_ctx = TlsContext::make_server(f.server(), TlsServerPolicy{false, true});
+    REQUIRE(server_ctx.is_ok());
+    REQUIRE(SSL_CTX_set_max_proto_version((*server_ctx)->native(), TLS1_2_VERSION) == 1);
+    REQUIRE(SSL_CTX_set_cipher_list((*server_ctx)->native(), suites) == 1);
+    auto client_ctx = TlsContext::make_client(output, output_policy);
+    REQUIRE(client_ctx.is_ok());
+    Pair p;
+    p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
+    p.server = std::move(TlsSession::server(*server_ctx)).value();
+    REQUIRE(p.client->start().is_ok());
+    p.pump();
+    return p;
+  };
+  Pair cbc = weak("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA");
+  REQUIRE_FALSE(cbc.server_status.is_ok());
+  REQUIRE_FALSE(cbc.client->handshake_complete());
+  // The same receiver with a modern suite is fine: TLS 1.2 itself is allowed on these outputs.
+  Pair gcm = weak("ECDHE-ECDSA-AES128-GCM-SHA256");
+  REQUIRE(gcm.client_status.is_ok());
+  REQUIRE(gcm.server_status.is_ok());
+  REQUIRE(gcm.client->handshake_complete());
+}
+
+}  // namespace
 }  // namespace assas::transport
