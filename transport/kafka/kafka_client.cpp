@@ -224,9 +224,11 @@ void KafkaClient::on_error(rd_kafka_t* rk, int err, const char* reason, void* op
 }
 
 // librdkafka's own log lines (its threads), at syslog levels; they never hold the SASL password.
+// A failed connection (facility FAIL) comes through on_error too, as a warning: here it is info.
 void KafkaClient::on_log(const rd_kafka_t* /*rk*/, int level, const char* facility,
                          const char* text) {
-  if (level <= 4) {
+  bool reported = std::string_view(facility) == "FAIL";
+  if (level <= 4 && !reported) {
     ASSAS_LOG(kWarn, "librdkafka", log::kv("facility", facility), log::kv("message", text));
   } else if (level <= 6) {
     ASSAS_LOG(kInfo, "librdkafka", log::kv("facility", facility), log::kv("message", text));
