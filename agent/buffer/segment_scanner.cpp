@@ -240,9 +240,10 @@ Result<ScanResult> scan_segments(const std::string& dir) {
       return s;
     }
     ScannedSegment seg{path, first_seq, static_cast<uint64_t>(st.st_size), {}};
-    Result<uint64_t> good_end = [&] {
+    // name is a structured binding, which clang 14 (the fuzz build) cannot capture implicitly.
+    Result<uint64_t> good_end = [&, &segment_name = name] {
       SegmentFile file(fd, seg.file_bytes, path);
-      return scan_one(file, name, seg, state);
+      return scan_one(file, segment_name, seg, state);
     }();
     Status s = good_end.status();
     if (s.is_ok() && seg.records.empty()) {
