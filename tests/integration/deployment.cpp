@@ -58,7 +58,7 @@ void Deployment::write_ingest_config(size_t i) {
                       pki +
                       "/ingest.pem\n"
                       "  key: " +
-                      pki + "/ingest.key\n");
+                      pki + "/ingest.key\n" + ingest_tls_yaml_);
 }
 
 Deployment::Receiver& Deployment::receiver(size_t i) {

@@ -12,6 +12,7 @@
 
 #include "tests/support/process_guard.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace assas::test {
 
@@ -46,6 +47,11 @@ class Deployment {
   // The whole `outputs:` section of the agent config, replacing the default (one assas output
   // sending to receiver 0). Use endpoint(i) and output_tls_yaml() to write it.
   void set_outputs(std::string yaml) { outputs_yaml_ = std::move(yaml); }
+  // Extra lines under the receivers' `tls:` (at two spaces: "  crl: /path\n"), from the next
+  // start_ingest on.
+  void set_ingest_tls(std::string yaml) { ingest_tls_yaml_ = std::move(yaml); }
+  // The certificates made for this deployment (the agent's is "agent").
+  TestPki pki() const { return TestPki{dir_.file("pki")}; }
   // "127.0.0.1:<port>" of receiver i (a placeholder port before it first started).
   std::string endpoint(size_t i = 0) const;
   // The `tls:` block of an output entry (at the indentation of an entry's keys).
@@ -85,6 +91,7 @@ class Deployment {
   std::string collector_yaml_;
   std::string collectors_yaml_;
   std::string outputs_yaml_;
+  std::string ingest_tls_yaml_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   ProcessGuard agent_;
 };

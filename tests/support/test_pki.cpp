@@ -44,4 +44,24 @@ void make_test_cert(const TestPki& pki, const std::string& name, const CertSpec&
   }
 }
 
+std::string make_test_crl(const TestPki& pki, const std::vector<std::string>& names) {
+  // A fresh database for `openssl ca` each time, so that the list is exactly names.
+  std::string command = "cd '" + pki.dir +
+                        "' && umask 022 && rm -rf crl-db && mkdir crl-db && touch crl-db/index "
+                        "&& echo 01 > crl-db/number && printf '"
+                        "[ca]\\ndefault_ca=test\\n[test]\\ndatabase=crl-db/index\\n"
+                        "crlnumber=crl-db/number\\ndefault_md=sha256\\ndefault_crl_days=1\\n"
+                        "certificate=ca.pem\\nprivate_key=ca.key\\n' > crl-db/ca.cnf";
+  for (const std::string& name : names) {
+    command += " && openssl ca -config crl-db/ca.cnf -revoke '" + name + ".pem' 2>/dev/null";
+  }
+  command +=
+      " && openssl ca -config crl-db/ca.cnf -gencrl -out crl.pem.new 2>/dev/null"
+      " && mv crl.pem.new crl.pem";
+  if (std::system(command.c_str()) != 0) {  // NOLINT(concurrency-mt-unsafe): one test thread
+    throw std::runtime_error("making a test CRL failed: " + command);
+  }
+  return pki.dir + "/crl.pem";
+}
+
 }  // namespace assas::test

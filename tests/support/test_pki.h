@@ -5,6 +5,7 @@
 // client certificates from the same CA on demand, for tests with a second agent identity.
 
 #include <string>
+#include <vector>
 
 namespace assas::test {
 
@@ -38,6 +39,12 @@ struct CertSpec {
 // from issued_at, in <name>.pem and <name>.key (0600). Throws std::runtime_error if openssl (or
 // libfaketime, for issued_at) fails.
 void make_test_cert(const TestPki& pki, const std::string& name, const CertSpec& spec = {});
+
+// Writes <dir>/crl.pem, a CRL from pki's CA (valid for a day; `openssl ca -gencrl`) that revokes
+// the certificates of names (made by make_test_cert or the script: "agent"), and returns its
+// path. Each call replaces the list: a name left out is no longer revoked. Throws
+// std::runtime_error if openssl fails.
+std::string make_test_crl(const TestPki& pki, const std::vector<std::string>& names);
 
 // make_test_cert with the defaults: a client certificate for agent id name.
 inline void make_test_client_cert(const TestPki& pki, const std::string& name) {

@@ -59,6 +59,11 @@ class ConnectionAcceptor {
 struct TlsServerOptions {
   std::vector<std::string> listen;  // "127.0.0.1:6514", "[::1]:6514"; port 0 picks a free port
   TlsConfig tls;                    // ca, cert, key (client certificates always required)
+  // A CRL file (PEM) of revoked agent certificates, "" for none. Watched every
+  // crl_check_interval: a changed file is loaded without a restart, and the connections of agents
+  // it revokes are closed. A file that cannot be loaded leaves the previous list in force.
+  std::string crl;
+  std::chrono::milliseconds crl_check_interval{5000};
   uint32_t max_connections = 1024;
   std::chrono::milliseconds handshake_timeout{10000};  // until the hello frame has arrived
   std::chrono::milliseconds idle_timeout{60000};       // no frame at all (pings count)

@@ -9,11 +9,11 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-namespace assas::transport {
-namespace {
+#include "transport/tls/revocation_list.h"
 
-// A file the TLS setup needs: present, readable, and, for a private key, private.
-Status check_file(const std::string& path, std::string_view role, bool is_private_key) {
+namespace assas::transport {
+
+Status check_tls_file(const std::string& path, std::string_view role, bool is_private_key) {
   if (path.empty()) {
     return invalid_argument(std::string(role) + " file is not configured");
   }
@@ -36,6 +36,8 @@ Status check_file(const std::string& path, std::string_view role, bool is_privat
   return Status::ok();
 }
 
+namespace {
+
 // TLS 1.2 suites an output accepts from a syslog or RELP receiver: forward secrecy (ECDHE) and
 // AEAD only, as Mozilla's "intermediate" profile (without DHE, which peers rarely need and which
 // costs a lot). RSA key exchange, CBC with SHA-1 and every export or NULL suite are refused. TLS
@@ -49,13 +51,13 @@ Status configure(SSL_CTX* ctx, const TlsConfig& config, bool server, TlsServerPo
                  TlsClientPolicy client_policy) {
   bool need_ca = !server || policy.require_client_cert || !config.ca.empty();
   if (need_ca) {
-    ASSAS_RETURN_IF_ERROR(check_file(config.ca, "CA", false));
+    ASSAS_RETURN_IF_ERROR(check_tls_file(config.ca, "CA", false));
   }
   bool has_cert =
       server || !client_policy.client_cert_optional || !config.cert.empty() || !config.key.empty();
   if (has_cert) {
-    ASSAS_RETURN_IF_ERROR(check_file(config.cert, "certificate", false));
-    ASSAS_RETURN_IF_ERROR(check_file(config.key, "key", true));
+    ASSAS_RETURN_IF_ERROR(check_tls_file(config.cert, "certificate", false));
+    ASSAS_RETURN_IF_ERROR(check_tls_file(config.key, "key", true));
   }
   ERR_clear_error();
   // Both ends are ours, so the native protocol speaks TLS 1.3 and nothing older.
@@ -146,6 +148,15 @@ Result<std::shared_ptr<TlsContext>> TlsContext::make_client(const TlsConfig& con
 Result<std::shared_ptr<TlsContext>> TlsContext::make_server(const TlsConfig& config,
                                                             TlsServerPolicy policy) {
   return make(config, true, policy, {});
+}
+
+Status TlsContext::use_revocation_list(const RevocationList& list, const std::string& ca_path) {
+  Result<X509_STORE*> store = list.make_store(ca_path);
+  if (!store.is_ok()) {
+    return store.status();
+  }
+  SSL_CTX_set_cert_store(ctx_, *store);  // frees the previous store
+  return Status::ok();
 }
 
 TlsContext::~TlsContext() {

@@ -6,7 +6,8 @@
 // this end's certificate and key. A key file readable by group or others is refused with an error
 // that says how to fix it (chmod 600), as ssh does. Errors name the file and OpenSSL's reason.
 //
-// Immutable after creation; shared by the sessions made from it.
+// Immutable after creation, except for a server's revocation list, which assas-ingest replaces
+// between handshakes (loop thread); shared by the sessions made from it.
 
 #include <memory>
 
@@ -33,6 +34,12 @@ struct TlsClientPolicy {
   bool client_cert_optional = false;  // true: no certificate is presented when none is configured
 };
 
+class RevocationList;
+
+// A file the TLS setup needs (role: "CA", "certificate", "key", "CRL"): present, a regular file,
+// and, for a private key, readable by its owner only (the error says: chmod 600).
+Status check_tls_file(const std::string& path, std::string_view role, bool is_private_key);
+
 class TlsContext {
  public:
   // Client: verifies the server certificate against config.ca and its name (set per session).
@@ -46,6 +53,10 @@ class TlsContext {
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
+
+  // Server: verifies client certificates against ca_path's CAs and list's CRLs from the next
+  // handshake on (the store of the handshakes before is replaced, not changed).
+  Status use_revocation_list(const RevocationList& list, const std::string& ca_path);
 
   SSL_CTX* native() const { return ctx_; }
   bool is_server() const { return server_; }

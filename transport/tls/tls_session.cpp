@@ -199,6 +199,10 @@ std::string TlsSession::take_output() {
   return out;
 }
 
+X509* TlsSession::peer_certificate() const {
+  return SSL_get0_peer_certificate(ssl_);
+}
+
 std::string TlsSession::peer_identity() const {
   X509* cert = SSL_get0_peer_certificate(ssl_);
   if (cert == nullptr) {

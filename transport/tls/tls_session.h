@@ -47,6 +47,8 @@ class TlsSession {
   bool handshake_complete() const;
   // The verified peer's identity: its first DNS subjectAltName, else its subject CN.
   std::string peer_identity() const;
+  // The verified peer's certificate (owned by the session), nullptr before the handshake.
+  X509* peer_certificate() const;
   // Queues a close_notify alert (then take_output() and close the socket).
   void shutdown();
 

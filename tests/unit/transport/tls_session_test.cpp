@@ -6,6 +6,7 @@
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
+#include "transport/tls/revocation_list.h"
 
 namespace assas::transport {
 namespace {
@@ -276,6 +277,55 @@ TEST_CASE("the syslog and RELP outputs refuse a TLS 1.2 receiver that offers onl
   REQUIRE(gcm.client_status.is_ok());
   REQUIRE(gcm.server_status.is_ok());
   REQUIRE(gcm.client->handshake_complete());
+}
+
+TEST_CASE("a revoked agent certificate is refused and the others are not", "[tls]") {
+  Fixture f;
+  assas::test::make_test_client_cert(f.pki, "stolen");
+  std::string crl = assas::test::make_test_crl(f.pki, {"stolen"});
+  auto list = RevocationList::load(crl, f.pki.ca());
+  REQUIRE(list.status().to_string() == "OK");
+  CHECK((*list)->revoked_count() == 1);
+  auto server_ctx = TlsContext::make_server(f.server());
+  REQUIRE(server_ctx.is_ok());
+  REQUIRE((*server_ctx)->use_revocation_list(**list, f.pki.ca()).is_ok());
+  auto handshake = [&](const TlsConfig& client_config) {
+    auto client_ctx = TlsContext::make_client(client_config);
+    REQUIRE(client_ctx.is_ok());
+    Pair p;
+    p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
+    p.server = std::move(TlsSession::server(*server_ctx)).value();
+    REQUIRE(p.client->start().is_ok());
+    p.pump();
+    return p;
+  };
+  Pair stolen =
+      handshake({f.pki.ca(), f.pki.client_cert("stolen"), f.pki.client_key("stolen"), ""});
+  REQUIRE(stolen.server_status.code() == StatusCode::kPermissionDenied);
+  REQUIRE_THAT(stolen.server_status.message(), Catch::Contains("certificate revoked"));
+  Pair honest = handshake(f.client());
+  REQUIRE(honest.server_status.is_ok());
+  REQUIRE(honest.server->handshake_complete());
+  CHECK((*list)->revokes(honest.server->peer_certificate()) == false);
+}
+
+TEST_CASE("a CRL from another CA or a damaged or empty CRL file is refused when loaded", "[tls]") {
+  Fixture f;
+  assas::test::TestPki other = assas::test::make_test_pki(f.dir.file("other"), "x");
+  std::string foreign = assas::test::make_test_crl(other, {});
+  auto list = RevocationList::load(foreign, f.pki.ca());
+  REQUIRE(list.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE_THAT(list.status().message(), Catch::Contains("is not signed by a CA of"));
+
+  std::string crl = assas::test::make_test_crl(f.pki, {});
+  std::string text = assas::test::read_text_file(crl);
+  assas::test::write_text_file(crl, text + text.substr(0, text.size() / 2));
+  list = RevocationList::load(crl, f.pki.ca());
+  REQUIRE_THAT(list.status().message(), Catch::Contains("CRL 2 is damaged"));
+
+  assas::test::write_text_file(crl, "not a CRL\n");
+  list = RevocationList::load(crl, f.pki.ca());
+  REQUIRE_THAT(list.status().message(), Catch::Contains("holds no PEM CRL"));
 }
 
 }  // namespace
