@@ -44,7 +44,7 @@ class SyslogOutput final : public SessionOutput {
     } else {
       frames_.clear();
       for (size_t i = 0; i < formatted_.size(); ++i) {
-        append_framed(formatted_.message(i));
+        append_syslog_frame(options_.framing, formatted_.message(i), frames_);
       }
       if (!frames_.empty()) {
         connection()->send(frames_);
@@ -76,23 +76,6 @@ class SyslogOutput final : public SessionOutput {
     uint64_t seq;
     uint64_t end;  // the connection's byte offset right after the batch
   };
-
-  void append_framed(std::string_view message) {
-    if (options_.framing == SyslogFraming::kOctetCounting) {
-      frames_ += std::to_string(message.size());
-      frames_ += ' ';
-      frames_ += message;
-      return;
-    }
-    for (char c : message) {
-      if (c == '\n') {
-        frames_ += "#012";  // rsyslog's escape, what SOC engineers already read
-      } else {
-        frames_ += c;
-      }
-    }
-    frames_ += '\n';
-  }
 
   uint64_t unacknowledged_bytes() const {
     if (inflight_.empty() || connection() == nullptr) {
@@ -161,6 +144,23 @@ class SyslogOutput final : public SessionOutput {
 };
 
 }  // namespace
+
+void append_syslog_frame(SyslogFraming framing, std::string_view message, std::string& out) {
+  if (framing == SyslogFraming::kOctetCounting) {
+    out += std::to_string(message.size());
+    out += ' ';
+    out += message;
+    return;
+  }
+  for (char c : message) {
+    if (c == '\n') {
+      out += "#012";  // rsyslog's escape, what SOC engineers already read
+    } else {
+      out += c;
+    }
+  }
+  out += '\n';
+}
 
 Result<std::unique_ptr<Output>> make_syslog_output(uv_loop_t* loop, SyslogOutputOptions options) {
   ASSAS_RETURN_IF_ERROR(validate_syslog_format(options.format));

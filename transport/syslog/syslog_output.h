@@ -43,4 +43,9 @@ struct SyslogOutputOptions : SessionOptions {
 
 Result<std::unique_ptr<Output>> make_syslog_output(uv_loop_t* loop, SyslogOutputOptions options);
 
+// Appends one formatted message to out as framing says. Whatever the message holds, the receiver
+// reads exactly one message from it: octet counting frames it by its length, and newline framing
+// sends each LF inside it as "#012".
+void append_syslog_frame(SyslogFraming framing, std::string_view message, std::string& out);
+
 }  // namespace assas::transport
