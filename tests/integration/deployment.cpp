@@ -48,8 +48,7 @@ void Deployment::write_ingest_config(size_t i) {
                       std::to_string(port) +
                       "\"]\n"
                       "  data_dir: " +
-                      receiver_file(i, "-data") +
-                      "\n"
+                      receiver_file(i, "-data") + "\n" + ingest_options_yaml_ +
                       "tls:\n"
                       "  ca: " +
                       pki +

@@ -50,6 +50,8 @@ class Deployment {
   // Extra lines under the receivers' `tls:` (at two spaces: "  crl: /path\n"), from the next
   // start_ingest on.
   void set_ingest_tls(std::string yaml) { ingest_tls_yaml_ = std::move(yaml); }
+  // Extra lines under the receivers' `ingest:` (at two spaces: "  handshake_timeout: 2s\n").
+  void set_ingest_options(std::string yaml) { ingest_options_yaml_ = std::move(yaml); }
   // The certificates made for this deployment (the agent's is "agent").
   TestPki pki() const { return TestPki{dir_.file("pki")}; }
   // "127.0.0.1:<port>" of receiver i (a placeholder port before it first started).
@@ -92,6 +94,7 @@ class Deployment {
   std::string collectors_yaml_;
   std::string outputs_yaml_;
   std::string ingest_tls_yaml_;
+  std::string ingest_options_yaml_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   ProcessGuard agent_;
 };

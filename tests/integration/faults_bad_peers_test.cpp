@@ -14,16 +14,23 @@
 #include <string>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
+#include <poll.h>
+#include <unistd.h>
 
 #include "base/bytes.h"
 #include "tests/integration/deployment.h"
 #include "tests/integration/log_writer.h"
+#include "tests/integration/syslog_senders.h"
 #include "tests/support/jsonl_reader.h"
 #include "tests/support/proc_status.h"
 #include "tests/support/test_pki.h"
 #include "tests/support/tls_test_peer.h"
 #include "tests/support/wait_for.h"
+#include "tests/unit/transport/test_shipper.h"
+#include "transport/client/assas_output.h"
 #include "transport/protocol/batch_codec.h"
 #include "transport/protocol/compression.h"
 #include "transport/protocol/frame_codec.h"
@@ -220,22 +227,22 @@ const std::string kBadAgent = "bad-agent";
 // that nothing it does can replace the real agent's session or touch the real agent's store.
 class BadAgent {
  public:
-  explicit BadAgent(const Deployment& d) : pki_{d.root() + "/pki"} {
-    make_test_client_cert(pki_, kBadAgent);
+  explicit BadAgent(const Deployment& d, std::string name = kBadAgent)
+      : pki_{d.root() + "/pki"}, name_(std::move(name)) {
+    make_test_client_cert(pki_, name_);
     std::string endpoint = d.endpoint(0);
     port_ = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
   }
 
   std::unique_ptr<TlsTestConnection> connect() const {
-    return tls_test_connect(port_,
-                            {pki_.ca(), pki_.client_cert(kBadAgent), pki_.client_key(kBadAgent)},
+    return tls_test_connect(port_, {pki_.ca(), pki_.client_cert(name_), pki_.client_key(name_)},
                             "localhost", 5s);
   }
 
   // Connects, says hello as an agent does and waits for hello_ok; nullptr if none came.
   std::unique_ptr<TlsTestConnection> connect_with_hello() const {
     std::unique_ptr<TlsTestConnection> c = connect();
-    c->write(encoded(HelloFrame{kProtocolVersion, kBadAgent, "bad-host", 42}));
+    c->write(encoded(HelloFrame{kProtocolVersion, name_, "bad-host", 42}));
     transport::FrameDecoder decoder(kMaxFrame);
     std::optional<Frame> ok = next_frame(*c, decoder, 5s);
     return ok && std::holds_alternative<HelloOkFrame>(*ok) ? std::move(c) : nullptr;
@@ -243,6 +250,7 @@ class BadAgent {
 
  private:
   TestPki pki_;
+  std::string name_;
   int port_ = 0;
 };
 
@@ -466,6 +474,207 @@ TEST_CASE("fault 10: assas-ingest refuses batches whose sizes lie or that do not
        batch_frame(3, raw_size - 1, p.zstd), Ending::kIngestCloses,
        "zstd batch inflates past its declared size"},
   });
+}
+
+// ---- Part C: many agents at once, a few of them hostile ----
+
+namespace {
+
+// Whether the peer closed fd within deadline (recv gives 0 or an error); what it sent is ignored.
+bool closed_by_peer(int fd, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  char buf[256];
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// What the hostile agents did and saw, for the report and the checks.
+struct HostileOutcome {
+  bool silent_closed = false;       // TCP, sends nothing
+  bool trickle_closed = false;      // TCP, one byte of a ClientHello every 300 ms
+  int trickle_bytes = 0;            // how many it got to send
+  std::string noise_answer;         // TLS, then garbage
+  std::string oversized_answer;     // TLS and hello, then a frame header claiming 4 GB
+  bool replay_acked_twice = false;  // TLS and hello, the same batch twice, both acknowledged
+};
+
+HostileOutcome run_hostile_agents(const Deployment& d, int port) {
+  HostileOutcome out;
+  int silent = connect_tcp(port);
+  int trickle = connect_tcp(port);
+  // A TLS ClientHello's first bytes, one at a time, slower than any real client.
+  const std::string hello_start("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  auto until = std::chrono::steady_clock::now() + 8s;
+  while (!out.trickle_closed && std::chrono::steady_clock::now() < until &&
+         out.trickle_bytes < static_cast<int>(hello_start.size())) {
+    if (::send(trickle, hello_start.data() + out.trickle_bytes, 1, MSG_NOSIGNAL) != 1) {
+      out.trickle_closed = true;
+      break;
+    }
+    ++out.trickle_bytes;
+    out.trickle_closed = closed_by_peer(trickle, 300ms);
+  }
+  out.trickle_closed = out.trickle_closed || closed_by_peer(trickle, 5s);
+  out.silent_closed = closed_by_peer(silent, 5s);
+  ::close(silent);
+  ::close(trickle);
+
+  BadAgent noise(d, "hostile-noise");
+  if (auto c = noise.connect()) {
+    c->write(kNoise);
+    out.noise_answer = error_frame_before_close(*c);
+  }
+  BadAgent oversized(d, "hostile-oversized");
+  if (auto c = oversized.connect_with_hello()) {
+    c->write(header_claiming_4gb(transport::FrameType::kBatch));
+    out.oversized_answer = error_frame_before_close(*c);
+  }
+  BadAgent replay(d, "hostile-replay");
+  if (auto c = replay.connect_with_hello()) {
+    Payload p = small_payload(3);
+    std::string batch = batch_frame(3, static_cast<uint32_t>(p.raw.size()), p.zstd);
+    int acked = 0;
+    transport::FrameDecoder decoder(kMaxFrame);
+    for (int i = 0; i < 2; ++i) {
+      c->write(batch);
+      for (;;) {
+        std::optional<Frame> f = next_frame(*c, decoder, 5s);
+        if (!f || std::holds_alternative<AckFrame>(*f)) {
+          acked += f ? 1 : 0;
+          break;
+        }
+      }
+    }
+    out.replay_acked_twice = acked == 2;
+    c->close(true);
+  }
+  return out;
+}
+
+std::string honest_name(int i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "honest-%03d", i);
+  return name;
+}
+
+}  // namespace
+
+// The honest agents are the agent's own native client (AssasOutput: real TLS 1.3, a certificate
+// each, the real protocol) driven by a shipper stand-in on a loop in this process, 190 of them at
+// once: as many assas-agent processes would not fit in CI's memory under ASan. The hostile ones
+// are raw TCP or OpenSSL clients. assas-ingest is the real program.
+TEST_CASE("fault 10: 200 agents at once with hostile ones among them: the honest deliver all once",
+          "[integration][faults]") {
+  constexpr int kHonest = 190;
+  constexpr uint64_t kBatches = 20;
+  constexpr int kPerBatch = 5;
+  Deployment d;
+  d.set_ingest_options("  handshake_timeout: 2s\n");
+  d.start_ingest();
+  std::string endpoint = d.endpoint(0);
+  int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  TestPki pki = d.pki();
+
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  std::vector<std::unique_ptr<transport::Output>> outputs;
+  std::vector<std::unique_ptr<transport::Shipper>> shippers;
+  for (int i = 0; i < kHonest; ++i) {
+    std::string name = honest_name(i);
+    make_test_client_cert(pki, name);
+    transport::AssasOutputOptions o;
+    o.name = name;
+    o.agent_id = name;
+    o.host = name;
+    o.stream_id = 1000 + static_cast<uint64_t>(i);
+    o.endpoints = {endpoint};
+    o.tls = {pki.ca(), pki.client_cert(name), pki.client_key(name), "localhost"};
+    o.backoff_min = 50ms;
+    o.backoff_max = 500ms;
+    auto made = transport::make_assas_output(&loop, o);
+    REQUIRE(made.status().to_string() == "OK");
+    auto shipper = std::make_unique<transport::Shipper>();
+    shipper->output = made->get();
+    shipper->total = kBatches;
+    shipper->per_batch = kPerBatch;
+    outputs.push_back(std::move(made).value());
+    shippers.push_back(std::move(shipper));
+  }
+  for (int i = 0; i < kHonest; ++i) {
+    REQUIRE(outputs[i]->start(*shippers[i]).is_ok());
+  }
+  HostileOutcome hostile;
+  std::thread hostile_thread([&] { hostile = run_hostile_agents(d, port); });
+  auto all_acked = [&] {
+    return std::all_of(shippers.begin(), shippers.end(),
+                       [&](const auto& s) { return s->acked == kBatches; });
+  };
+  uv_timer_t tick;
+  uv_timer_init(&loop, &tick);
+  uv_timer_start(
+      &tick, [](uv_timer_t*) {}, 10, 10);
+  auto until = std::chrono::steady_clock::now() + 180s;
+  while (!all_acked() && std::chrono::steady_clock::now() < until) {
+    uv_run(&loop, UV_RUN_ONCE);
+  }
+  hostile_thread.join();
+  int closed = 0;
+  for (auto& output : outputs) {
+    output->close([&closed] { ++closed; });
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(closed == kHonest);
+  outputs.clear();
+  CHECK(uv_loop_close(&loop) == 0);
+
+  uint64_t hwm = proc_status_kib(d.ingest().pid(), "VmHWM");
+  std::printf(
+      "  200 agents: %d honest; hostile: silent closed=%d, trickle closed=%d after %d bytes, "
+      "noise \"%s\", oversized \"%s\", replay acked twice=%d; assas-ingest peak RSS %.1f MiB\n",
+      kHonest, hostile.silent_closed, hostile.trickle_closed, hostile.trickle_bytes,
+      hostile.noise_answer.c_str(), hostile.oversized_answer.c_str(), hostile.replay_acked_twice,
+      static_cast<double>(hwm) / 1024);
+  INFO("assas-ingest log:\n" << d.ingest_log());
+  REQUIRE(all_acked());
+  // Every honest agent's events, once each, in its own directory.
+  int incomplete = 0;
+  for (int i = 0; i < kHonest; ++i) {
+    std::vector<std::string> messages;
+    for (const std::string& line :
+         read_lines_of(d.root() + "/ingest-data/" + honest_name(i) + "/events-*.jsonl")) {
+      messages.push_back(parse_json_object(line)["message"]);
+    }
+    std::sort(messages.begin(), messages.end());
+    bool once = messages.size() == kBatches * kPerBatch &&
+                std::adjacent_find(messages.begin(), messages.end()) == messages.end();
+    incomplete += once ? 0 : 1;
+  }
+  REQUIRE(incomplete == 0);
+  // The hostile ones: dropped at the handshake deadline or with the reason; a replay stored once.
+  CHECK(hostile.silent_closed);
+  CHECK(hostile.trickle_closed);
+  CHECK(hostile.trickle_bytes < 11);
+  CHECK(hostile.noise_answer.find("bad frame") != std::string::npos);
+  CHECK(hostile.oversized_answer.find("larger than the limit") != std::string::npos);
+  CHECK(hostile.replay_acked_twice);
+  CHECK(read_lines_of(d.root() + "/ingest-data/hostile-replay/events-*.jsonl").size() == 3);
+  CHECK(read_lines_of(d.root() + "/ingest-data/hostile-noise/events-*.jsonl").empty());
+  CHECK(read_lines_of(d.root() + "/ingest-data/hostile-oversized/events-*.jsonl").empty());
+  REQUIRE(d.ingest().is_running());
+#ifndef ASSAS_SANITIZED  // ASan's quarantine and shadow memory make RSS meaningless
+  // 200 connections with their TLS sessions and windows: bounded far below what 200 windows of
+  // 32 MiB could claim.
+  REQUIRE(hwm < 256 * 1024ULL);
+#endif
 }
 
 }  // namespace assas::test
