@@ -189,7 +189,7 @@ void NatsCluster::wait_ready(std::chrono::milliseconds deadline) {
           return false;
         }
         jsAccountInfo* info = nullptr;
-        jsErrCode code = jsErrCode(0);
+        jsErrCode code = static_cast<jsErrCode>(0);
         natsStatus s = js_GetAccountInfo(&info, c->js, nullptr, &code);
         if (s != NATS_OK) {
           why = text_of(s);
@@ -224,7 +224,7 @@ void NatsCluster::create_stream(const std::string& name, const std::string& subj
         cfg.Duplicates =
             std::chrono::duration_cast<std::chrono::nanoseconds>(duplicate_window).count();
         jsStreamInfo* info = nullptr;
-        jsErrCode code = jsErrCode(0);
+        jsErrCode code = static_cast<jsErrCode>(0);
         natsStatus s = js_AddStream(&info, c->js, &cfg, nullptr, &code);
         if (s != NATS_OK) {
           why = text_of(s) + " code " + std::to_string(static_cast<int>(code));
@@ -248,7 +248,7 @@ bool with_stream_info(const NatsClusterOptions& o, const std::vector<std::string
   std::string why;
   std::unique_ptr<Client> c = connect_client(o, urls, why);
   jsStreamInfo* info = nullptr;
-  jsErrCode code = jsErrCode(0);
+  jsErrCode code = static_cast<jsErrCode>(0);
   if (!c || js_GetStreamInfo(&info, c->js, name.c_str(), nullptr, &code) != NATS_OK) {
     return false;
   }
@@ -303,7 +303,7 @@ std::vector<NatsStoredMessage> NatsCluster::read_all(const std::string& name,
   sub_opts.Config.AckPolicy = js_AckNone;
   sub_opts.Config.DeliverPolicy = js_DeliverAll;
   natsSubscription* sub = nullptr;
-  jsErrCode code = jsErrCode(0);
+  jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s =
       js_PullSubscribe(&sub, c->js, subjects.c_str(), nullptr, nullptr, &sub_opts, &code);
   if (s != NATS_OK) {

@@ -36,8 +36,11 @@ Registry& registry() {
   return *r;
 }
 
+// The closure cnats hands back is the token itself, never a pointer to dereference: a session's
+// callbacks may outlive its client.
 void* token_closure(uint64_t token) {
-  return reinterpret_cast<void*>(static_cast<uintptr_t>(token));
+  return reinterpret_cast<void*>(  // NOLINT(performance-no-int-to-ptr): a number, never followed
+      static_cast<uintptr_t>(token));
 }
 
 uint64_t closure_token(void* closure) {

@@ -12,6 +12,7 @@
 
 namespace assas::transport {
 
-Status nats_error(natsStatus status, std::string_view context, jsErrCode code = jsErrCode(0));
+Status nats_error(natsStatus status, std::string_view context,
+                  jsErrCode code = static_cast<jsErrCode>(0));
 
 }  // namespace assas::transport

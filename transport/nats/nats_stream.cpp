@@ -22,7 +22,7 @@ int64_t to_nanos(std::chrono::milliseconds ms) {
 Status ensure_nats_stream(jsCtx* js, const NatsStreamOptions& stream,
                           std::string_view subject_template, std::string_view output) {
   jsStreamInfo* info = nullptr;
-  jsErrCode code = jsErrCode(0);
+  jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&info, js, stream.name.c_str(), nullptr, &code);
   bool exists = s == NATS_OK;
   if (!exists && !(s == NATS_NOT_FOUND || code == kStreamNotFound)) {
@@ -50,6 +50,7 @@ Status ensure_nats_stream(jsCtx* js, const NatsStreamOptions& stream,
     subjects.push_back(subject_wildcard(subject_template));
   }
   std::vector<const char*> subject_ptrs;
+  subject_ptrs.reserve(subjects.size());
   for (const std::string& subject : subjects) {
     subject_ptrs.push_back(subject.c_str());
   }
@@ -63,7 +64,7 @@ Status ensure_nats_stream(jsCtx* js, const NatsStreamOptions& stream,
   config.MaxAge = to_nanos(stream.max_age);
   config.MaxBytes = stream.max_bytes;
   config.Duplicates = to_nanos(stream.duplicate_window);
-  code = jsErrCode(0);
+  code = static_cast<jsErrCode>(0);
   s = exists ? js_UpdateStream(&info, js, &config, nullptr, &code)
              : js_AddStream(&info, js, &config, nullptr, &code);
   if (s != NATS_OK) {
