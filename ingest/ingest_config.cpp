@@ -84,18 +84,22 @@ Result<IngestConfig> load_ingest_config(const std::string& path) {
   if (!root.is_ok()) {
     return root.status();
   }
+  return parse_ingest_config(*root);
+}
+
+Result<IngestConfig> parse_ingest_config(const ConfigNode& root) {
   IngestConfig config;
-  config.path = path;
+  config.path = root.file();
   config.service.data_dir = "/var/lib/assas-ingest";
   config.server.listen = {"127.0.0.1:6514"};
-  ASSAS_RETURN_IF_ERROR(root->expect_map());
-  if (std::optional<ConfigNode> ingest = root->get("ingest")) {
+  ASSAS_RETURN_IF_ERROR(root.expect_map());
+  if (std::optional<ConfigNode> ingest = root.get("ingest")) {
     ASSAS_RETURN_IF_ERROR(parse_ingest(*ingest, config));
   }
-  std::optional<ConfigNode> tls = root->get("tls");
-  ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
+  std::optional<ConfigNode> tls = root.get("tls");
+  ASSAS_RETURN_IF_ERROR(root.no_unknown_keys());
   if (!tls) {
-    return root->error("missing required key 'tls' (ca, cert and key of this receiver)");
+    return root.error("missing required key 'tls' (ca, cert and key of this receiver)");
   }
   ASSAS_RETURN_IF_ERROR(parse_tls(*tls, config.server.tls));
   config.tls_file_nodes = {{*tls->get("ca"), ConfigFileKind::kPublic},

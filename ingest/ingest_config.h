@@ -30,6 +30,9 @@ struct IngestConfig {
 
 // Parses and checks the file's syntax and values. Touches no file but the config itself.
 Result<IngestConfig> load_ingest_config(const std::string& path);
+// The same for a config already read (ConfigNode::load_string): what load_ingest_config does
+// after reading the file, and the entry point of the config fuzz target.
+Result<IngestConfig> parse_ingest_config(const ConfigNode& root);
 
 // Checks what the config names on disk: the TLS files exist and are regular files, and the key is
 // not readable by group or others. Run by --check and at start.

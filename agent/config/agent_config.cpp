@@ -31,9 +31,11 @@ Status parse_agent(const ConfigNode& node, AgentSettings& agent) {
   ASSAS_RETURN_IF_ERROR(node.optional_millis("stop_timeout", agent.stop_timeout,
                                              std::chrono::seconds(1), std::chrono::minutes(10)));
   if (!is_safe_name(agent.id, 128)) {
-    return node.get("id")->error("'" + agent.id +
-                                 "' is not a valid agent id; use letters, digits, '_', '.' and "
-                                 "'-' (at most 128, not starting with '.')");
+    // Without an id key the id is the hostname, and the error points at the agent section.
+    return (node.has("id") ? *node.get("id") : node)
+        .error("'" + agent.id +
+               "' is not a valid agent id; use letters, digits, '_', '.' and "
+               "'-' (at most 128, not starting with '.')");
   }
   if (agent.data_dir.empty() || agent.data_dir.front() != '/') {
     return node.get("data_dir")->error("must be an absolute path, e.g. /var/lib/assas");
@@ -53,9 +55,11 @@ Status parse_collectors(const ConfigNode& node, std::vector<CollectorSpec>& out)
     spec.name = spec.type;
     ASSAS_RETURN_IF_ERROR(item.optional_string("name", spec.name));
     if (!is_safe_name(spec.name, 64)) {
-      return item.get("name")->error("'" + spec.name +
-                                     "' is not a valid name; use letters, digits, '_', '.' and "
-                                     "'-' (at most 64)");
+      // Without a name key the name is the type's, so the error points there.
+      return (item.has("name") ? item.get("name") : item.get("type"))
+          ->error("'" + spec.name +
+                  "' is not a valid name; use letters, digits, '_', '.' and '-' (at "
+                  "most 64)");
     }
     for (const CollectorSpec& other : out) {
       if (other.name == spec.name) {
@@ -177,27 +181,31 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
   if (!root.is_ok()) {
     return root.status();
   }
+  return parse_agent_config(*root);
+}
+
+Result<AgentConfig> parse_agent_config(const ConfigNode& root) {
   AgentConfig config;
-  config.source_file = path;
+  config.source_file = root.file();
   config.agent.id = config.agent.host = hostname();
-  ASSAS_RETURN_IF_ERROR(root->expect_map());
-  if (std::optional<ConfigNode> agent = root->get("agent")) {
+  ASSAS_RETURN_IF_ERROR(root.expect_map());
+  if (std::optional<ConfigNode> agent = root.get("agent")) {
     ASSAS_RETURN_IF_ERROR(parse_agent(*agent, config.agent));
   }
-  std::optional<ConfigNode> collectors = root->get("collectors");
+  std::optional<ConfigNode> collectors = root.get("collectors");
   if (!collectors) {
-    return root->error("missing required key 'collectors' (what to read)");
+    return root.error("missing required key 'collectors' (what to read)");
   }
   ASSAS_RETURN_IF_ERROR(parse_collectors(*collectors, config.collectors));
-  if (std::optional<ConfigNode> pipeline = root->get("pipeline")) {
+  if (std::optional<ConfigNode> pipeline = root.get("pipeline")) {
     ASSAS_RETURN_IF_ERROR(parse_pipeline(*pipeline, config.pipeline));
   }
-  if (std::optional<ConfigNode> buffer = root->get("buffer")) {
+  if (std::optional<ConfigNode> buffer = root.get("buffer")) {
     ASSAS_RETURN_IF_ERROR(parse_buffer(*buffer, config.buffer));
   }
-  std::optional<ConfigNode> outputs = root->get("outputs");
+  std::optional<ConfigNode> outputs = root.get("outputs");
   if (!outputs) {
-    return root->error("missing required key 'outputs' (where to send)");
+    return root.error("missing required key 'outputs' (where to send)");
   }
   Result<std::vector<ConfigNode>> output_nodes = outputs->items();
   if (!output_nodes.is_ok()) {
@@ -225,10 +233,10 @@ Result<AgentConfig> load_agent_config(const std::string& path) {
     }
     config.outputs.push_back(std::move(output));
   }
-  if (std::optional<ConfigNode> metrics = root->get("metrics")) {
+  if (std::optional<ConfigNode> metrics = root.get("metrics")) {
     ASSAS_RETURN_IF_ERROR(parse_metrics(*metrics, config.metrics));
   }
-  ASSAS_RETURN_IF_ERROR(root->no_unknown_keys());
+  ASSAS_RETURN_IF_ERROR(root.no_unknown_keys());
   return config;
 }
 

@@ -68,6 +68,9 @@ struct AgentConfig {
 
 // Parses path. Syntax and value errors only; see validate_agent_config_files for the files.
 Result<AgentConfig> load_agent_config(const std::string& path);
+// The same for a config already read (ConfigNode::load_string): what load_agent_config does after
+// reading the file, and the entry point of the config fuzz target.
+Result<AgentConfig> parse_agent_config(const ConfigNode& root);
 // Certificate, key and CA files exist, and keys are private (--check and start-up).
 Status validate_agent_config_files(const AgentConfig& config);
 // [A-Za-z0-9_.-]{1,128}, not starting with '.': names that become file names at the receiver.

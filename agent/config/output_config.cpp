@@ -249,9 +249,11 @@ Status parse_output(const ConfigNode& node, OutputSpec& out) {
   out.name = out.type;
   ASSAS_RETURN_IF_ERROR(node.optional_string("name", out.name));
   if (!is_safe_name(out.name, 64)) {
-    return node.get("name")->error(
-        "output names are 1 to 64 of A-Z a-z 0-9 _ . - (not starting "
-        "with '.'), as they label metrics and log lines");
+    // Without a name key the name is the type's, so the error points there.
+    return (node.has("name") ? node.get("name") : node.get("type"))
+        ->error(
+            "output names are 1 to 64 of A-Z a-z 0-9 _ . - (not starting "
+            "with '.'), as they label metrics and log lines");
   }
   std::string mode = "failover";
   ASSAS_RETURN_IF_ERROR(node.optional_choice("mode", mode, {"failover", "loadbalance"}));
