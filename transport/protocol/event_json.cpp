@@ -7,6 +7,7 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kKeyBase64Prefix = "_key_base64_";
 
 // What a byte needs inside a JSON string: 0 copy as is, 1 an escape, 2 the start (or a stray
 // continuation) of a multi-byte UTF-8 sequence, to be validated. One table lookup per byte keeps
@@ -137,9 +138,11 @@ void append_base64(std::string& out, std::string_view bytes) {
   }
 }
 
-// A field key that can be written between quotes without any escaping.
+// A field key that can be written between quotes without any escaping, and that a reader cannot
+// take for one of the two encoded forms: a key "x_base64" with a UTF-8 value would read back as
+// key "x" with a base64 value, and "_key_base64_..." as an encoded key (found by fuzzing).
 bool is_plain_key(std::string_view key) {
-  if (key.empty()) {
+  if (key.empty() || key.starts_with(kKeyBase64Prefix) || key.ends_with("_base64")) {
     return false;
   }
   for (char c : key) {
@@ -281,7 +284,8 @@ void append_event_json(std::string& out, std::string_view agent, std::string_vie
         // Keys come from configs and parsers, but are bytes all the same. One that would need
         // escaping (or is empty, or not UTF-8) is written in a fixed, reversible shape instead:
         // both the key and the value base64-encoded (docs/ingest.md, "Fields").
-        out += "\"_key_base64_";
+        out += '"';
+        out += kKeyBase64Prefix;
         append_base64(out, key);
         out += "\":\"";
         append_base64(out, value);

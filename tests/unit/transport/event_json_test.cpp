@@ -105,4 +105,19 @@ TEST_CASE("an event is one line of keys in the documented order", "[json]") {
           "base64_YmFkImtleQ==\":\"dg==\"}}\n");
 }
 
+TEST_CASE("a field key that looks like an encoded one is itself encoded so it reads back",
+          "[json]") {
+  // Written as is, "x_base64":"eA==" would read back as key x with the value "x", and
+  // "_key_base64_eA==":"eQ==" as key x with the value "y".
+  transport::DecodedStream stream{"c", "s", {}};
+  transport::DecodedEvent event;
+  event.stream = &stream;
+  event.fields = {{"x_base64", "eA=="}, {"_key_base64_eA==", "eQ=="}, {"_base64", "v"}};
+  std::string out;
+  append_event_json(out, "a", "h", event);
+  REQUIRE(out.find(R"("fields":{"_key_base64_eF9iYXNlNjQ=":"ZUE9PQ==",)"
+                   R"("_key_base64_X2tleV9iYXNlNjRfZUE9PQ==":"ZVE9PQ==",)"
+                   R"("_key_base64_X2Jhc2U2NA==":"dg=="}})") != std::string::npos);
+}
+
 }  // namespace assas::transport
