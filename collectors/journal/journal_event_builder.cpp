@@ -20,9 +20,12 @@ const agent::Event& JournalEventBuilder::build(const JournalEntry& entry, int64_
   fields_.clear();
   truncated_.clear();
   event_.message = std::string_view();
+  bool has_message = false;
   for (const JournalField& field : entry.fields) {
-    if (field.name == "MESSAGE") {
+    // A journal field may repeat; a second MESSAGE stays a field, so that no value is lost.
+    if (field.name == "MESSAGE" && !has_message) {
       event_.message = field.value;
+      has_message = true;
     } else {
       fields_.emplace_back(field.name, field.value);
     }

@@ -1,7 +1,8 @@
 #pragma once
 
 // Turns a journal entry into the agent's Event: MESSAGE is the message (any bytes; an entry
-// without one has an empty message), every other kept field an event field under its journal name,
+// without one has an empty message; of several, the first, and the others stay fields named
+// MESSAGE), every other kept field an event field under its journal name,
 // __REALTIME_TIMESTAMP the field `origin_time` (RFC 3339, UTC, microseconds), the names of cut
 // values the field `truncated`, and the entry's sequence number the event offset. Pure code.
 //

@@ -191,6 +191,18 @@ TEST_CASE("a journal entry without MESSAGE has an empty message", "[journal]") {
   REQUIRE(event.fields.size() == 1);
 }
 
+TEST_CASE("a journal entry with two MESSAGE values keeps the second as a field", "[journal]") {
+  // Found by the journal_fields fuzz target: the second value used to replace the first.
+  JournalEventBuilder builder;
+  JournalEntry entry;
+  entry.cursor = "c";
+  entry.fields = {{"MESSAGE", "first", false}, {"_PID", "1", false}, {"MESSAGE", "second", false}};
+  const agent::Event& event = builder.build(entry, 1);
+  REQUIRE(event.message == "first");
+  REQUIRE(event.fields.size() == 2);
+  REQUIRE(event.fields[1] == agent::FieldView("MESSAGE", "second"));
+}
+
 TEST_CASE("journal times are RFC 3339 UTC with microseconds", "[journal]") {
   REQUIRE(format_journal_time(0) == "1970-01-01T00:00:00.000000Z");
   REQUIRE(format_journal_time(1'000'000ULL * 86400 * 365 + 5) == "1971-01-01T00:00:00.000005Z");
