@@ -146,7 +146,7 @@ void parse_rfc3164(std::string_view m, size_t at, SyslogParse& out) {
     if (token.empty() || token.size() > kMaxHostnameBytes || !all_print(token)) {
       return;
     }
-    add(out, "hostname", token);
+    add_unless_nil(out, "hostname", token);  // as for RFC 5424: "-" is no hostname
     token = token_at(m, skip_spaces(m, at + token.size()));
   }
   if (tag_shaped(token)) {
