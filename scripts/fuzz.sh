@@ -68,8 +68,8 @@ for t in "${targets[@]}"; do
   before=$(find "$corpus" -type f | wc -l)
   if [ $rc -eq 0 ]; then
     # Coverage edges only (no hit counts): what keeps the committed corpus small.
-    "$build/tests/fuzz/fuzz_$t" -merge=1 -use_counters=0 "$corpus" "$work/corpus" \
-      >"$work/merge.log" 2>&1 ||
+    "$build/tests/fuzz/fuzz_$t" -merge=1 -use_counters=0 -artifact_prefix="$work/artifacts/" \
+      "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 ||
       echo "fuzz: merging $t failed, see $work/merge.log" >&2
   else
     failed=1
