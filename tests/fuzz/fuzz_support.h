@@ -61,4 +61,19 @@ class FuzzInput {
   std::string_view rest_;
 };
 
+// Cuts stream into pieces, the i-th splits[i] bytes long (possibly 0) and the last the rest, and
+// calls feed(piece, i) for each until the stream is used up or feed returns false: how the
+// targets check that any split of a byte stream decodes the same.
+template <typename Feed>
+void feed_in_pieces(std::string_view stream, std::string_view splits, Feed&& feed) {
+  for (size_t i = 0; !stream.empty(); ++i) {
+    size_t n = i < splits.size() ? static_cast<uint8_t>(splits[i]) : stream.size();
+    std::string_view piece = stream.substr(0, n);
+    stream.remove_prefix(piece.size());
+    if (!feed(piece, i)) {
+      return;
+    }
+  }
+}
+
 }  // namespace assas::fuzz

@@ -7,7 +7,6 @@
 // in order, origin_time when the entry has a time, the names of cut values, the seqnum as offset
 // and the cursor as position.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -144,15 +143,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Decoded pieces;
   co::JournalWireDecoder piece_decoder(limit);
-  std::string_view left = stream;
-  for (size_t i = 0; !left.empty(); ++i) {
-    size_t n = i < splits.size() ? static_cast<uint8_t>(splits[i]) : left.size();
-    piece_decoder.append(left.substr(0, n));
-    left.remove_prefix(std::min(n, left.size()));
-    if (!drain(piece_decoder, limit, pieces)) {
-      break;
-    }
-  }
+  assas::fuzz::feed_in_pieces(stream, splits, [&](std::string_view piece, size_t) {
+    piece_decoder.append(piece);
+    return drain(piece_decoder, limit, pieces);
+  });
   ASSAS_FUZZ_CHECK(whole.frames == pieces.frames);
   ASSAS_FUZZ_CHECK(whole.failed == pieces.failed);
   return 0;

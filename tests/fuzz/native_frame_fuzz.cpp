@@ -4,7 +4,6 @@
 // chooses. Properties: any split gives the same frames and the same final error; a frame above
 // the limit is refused; every decoded frame re-encodes to bytes that decode to the same encoding.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -68,15 +67,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Decoded pieces;
   tr::FrameDecoder piece_decoder(limit);
-  std::string_view left = stream;
-  for (size_t i = 0; !left.empty(); ++i) {
-    size_t n = i < splits.size() ? static_cast<uint8_t>(splits[i]) : left.size();
-    piece_decoder.feed(left.substr(0, n));
-    left.remove_prefix(std::min(n, left.size()));
-    if (!drain(piece_decoder, limit, pieces)) {
-      break;
-    }
-  }
+  assas::fuzz::feed_in_pieces(stream, splits, [&](std::string_view piece, size_t) {
+    piece_decoder.feed(piece);
+    return drain(piece_decoder, limit, pieces);
+  });
   ASSAS_FUZZ_CHECK(whole.frames == pieces.frames);
   ASSAS_FUZZ_CHECK(whole.error == pieces.error);
   if (!whole.error) {

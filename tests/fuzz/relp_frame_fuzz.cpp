@@ -120,15 +120,10 @@ void decode_stream(assas::fuzz::FuzzInput& in) {
 
   Decoded pieces;
   tr::RelpFrameDecoder piece_decoder(limit);
-  std::string_view left = stream;
-  for (size_t i = 0; !left.empty(); ++i) {
-    size_t n = i < splits.size() ? static_cast<uint8_t>(splits[i]) : left.size();
-    piece_decoder.feed(left.substr(0, n));
-    left.remove_prefix(std::min(n, left.size()));
-    if (!drain(piece_decoder, limit, pieces)) {
-      break;
-    }
-  }
+  assas::fuzz::feed_in_pieces(stream, splits, [&](std::string_view piece, size_t) {
+    piece_decoder.feed(piece);
+    return drain(piece_decoder, limit, pieces);
+  });
   ASSAS_FUZZ_CHECK(whole.frames == pieces.frames);
   ASSAS_FUZZ_CHECK(whole.error.has_value() == pieces.error.has_value());
 }

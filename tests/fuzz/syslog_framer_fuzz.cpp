@@ -39,15 +39,14 @@ std::vector<Message> frame(std::string_view stream, std::string_view splits, siz
   std::vector<Message> out;
   co::SyslogFramer::Message m;
   size_t delivered_in_finish = 0;
-  for (size_t i = 0; !stream.empty(); ++i) {
-    size_t n = i < splits.size() ? static_cast<uint8_t>(splits[i]) : stream.size();
-    framer.feed(stream.substr(0, n));
-    stream.remove_prefix(std::min(n, stream.size()));
+  assas::fuzz::feed_in_pieces(stream, splits, [&](std::string_view piece, size_t) {
+    framer.feed(piece);
     while (framer.next(m)) {
       take(m, max, out);
     }
     ASSAS_FUZZ_CHECK(framer.buffered_bytes() <= max + 10);
-  }
+    return true;
+  });
   while (framer.finish(m)) {
     take(m, max, out);
     ++delivered_in_finish;
