@@ -85,7 +85,7 @@ void add_tag(std::string_view token, SyslogParse& out) {
     return;
   }
   if (rest == ":") {
-    add(out, "appname", name);
+    add_unless_nil(out, "appname", name);  // "-" is no name, as everywhere in the header
     return;
   }
   if (rest.empty() || rest[0] != '[') {
@@ -99,8 +99,8 @@ void add_tag(std::string_view token, SyslogParse& out) {
   if (pid.empty() || pid.size() > kMaxProcIdBytes || !all_print(pid)) {
     return;
   }
-  add(out, "appname", name);
-  add(out, "procid", pid);
+  add_unless_nil(out, "appname", name);
+  add_unless_nil(out, "procid", pid);
 }
 
 bool tag_shaped(std::string_view token) {

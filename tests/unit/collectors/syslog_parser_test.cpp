@@ -152,11 +152,13 @@ TEST_CASE("Cisco sequence numbers and starred timestamps are skipped to the mnem
           "timestamp=Mar  1 00:01:02.345\nappname=%SYS-5-CONFIG_I\n");
 }
 
-TEST_CASE("an RFC 3164 hostname of - is no hostname as in RFC 5424", "[syslog]") {
+TEST_CASE("an RFC 3164 hostname or tag of - is omitted as in RFC 5424", "[syslog]") {
   // Found by the syslog_parse fuzz target: the header promises no "-" values.
   REQUIRE(parsed("<13>Nov 29 21:39:19 - app[12]: msg") ==
           "format=rfc3164\npriority=13\nfacility=user\nseverity=notice\n"
           "timestamp=Nov 29 21:39:19\nappname=app\nprocid=12\n");
+  REQUIRE(parsed("<14>-: m") == "format=rfc3164\npriority=14\nfacility=user\nseverity=info\n");
+  REQUIRE(parsed("<14>-[-]: m") == "format=rfc3164\npriority=14\nfacility=user\nseverity=info\n");
 }
 
 TEST_CASE("a Cisco sequence number without a timestamp is not taken for a tag", "[syslog]") {
