@@ -69,11 +69,15 @@ Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   return node.no_unknown_keys();
 }
 
-Status parse_tls(const ConfigNode& node, transport::TlsConfig& tls) {
+Status parse_tls(const ConfigNode& node, transport::TlsServerOptions& server) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
-  ASSAS_RETURN_IF_ERROR(node.required_string("ca", tls.ca));
-  ASSAS_RETURN_IF_ERROR(node.required_string("cert", tls.cert));
-  ASSAS_RETURN_IF_ERROR(node.required_string("key", tls.key));
+  ASSAS_RETURN_IF_ERROR(node.required_string("ca", server.tls.ca));
+  ASSAS_RETURN_IF_ERROR(node.required_string("cert", server.tls.cert));
+  ASSAS_RETURN_IF_ERROR(node.required_string("key", server.tls.key));
+  ASSAS_RETURN_IF_ERROR(node.optional_string("crl", server.crl));
+  ASSAS_RETURN_IF_ERROR(node.optional_millis("crl_check_interval", server.crl_check_interval,
+                                             std::chrono::milliseconds(100),
+                                             std::chrono::hours(1)));
   return node.no_unknown_keys();
 }
 
@@ -101,10 +105,13 @@ Result<IngestConfig> parse_ingest_config(const ConfigNode& root) {
   if (!tls) {
     return root.error("missing required key 'tls' (ca, cert and key of this receiver)");
   }
-  ASSAS_RETURN_IF_ERROR(parse_tls(*tls, config.server.tls));
+  ASSAS_RETURN_IF_ERROR(parse_tls(*tls, config.server));
   config.tls_file_nodes = {{*tls->get("ca"), ConfigFileKind::kPublic},
                            {*tls->get("cert"), ConfigFileKind::kPublic},
                            {*tls->get("key"), ConfigFileKind::kPrivateKey}};
+  if (!config.server.crl.empty()) {
+    config.tls_file_nodes.emplace_back(*tls->get("crl"), ConfigFileKind::kPublic);
+  }
   config.service.window_batches = std::max<uint32_t>(config.service.window_batches, 1);
   return config;
 }

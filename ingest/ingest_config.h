@@ -3,7 +3,7 @@
 // assas-ingest's configuration file (docs/ingest.md has every key and its default):
 //   ingest: { listen, data_dir, max_connections, max_file_size, max_batch_bytes, max_frame,
 //             window: { batches, bytes }, handshake_timeout, idle_timeout, log_level }
-//   tls:    { ca, cert, key }   (required)
+//   tls:    { ca, cert, key, crl, crl_check_interval }   (ca, cert and key required)
 // Unknown keys are errors, with file, line, column and the list of valid keys.
 
 #include <string>
