@@ -112,7 +112,8 @@ TEST_CASE("a relp output has a window and answers as its acknowledgement timeout
 }
 
 TEST_CASE("an unknown output type names the ones there are") {
-  CHECK(error_of("type: kafka\n" + kEndpoints).find("assas, syslog, relp") != std::string::npos);
+  CHECK(error_of("type: elasticsearch\n" + kEndpoints).find("assas, syslog, relp, nats, kafka") !=
+        std::string::npos);
 }
 
 }  // namespace
