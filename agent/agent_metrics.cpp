@@ -155,6 +155,9 @@ std::string Agent::metrics_text() const {
   output_family(m, outputs, "assas_output_messages_truncated_total", "counter",
                 "syslog and relp: messages cut to max_message_size.",
                 [](const DeliveryOutputStats& o) { return o.io.messages_truncated; });
+  output_family(m, outputs, "assas_output_events_too_large_total", "counter",
+                "nats and kafka: events larger than the engine takes in one message, left out.",
+                [](const DeliveryOutputStats& o) { return o.io.events_too_large; });
   output_family(m, outputs, "assas_output_bytes_sent_total", "counter",
                 "Bytes written to the output's connections (TLS included), resends included.",
                 [](const DeliveryOutputStats& o) { return o.io.bytes_sent; });

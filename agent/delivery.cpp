@@ -214,6 +214,7 @@ std::vector<DeliveryOutputStats> Delivery::stats() const {
       s.io.protocol_errors += io.protocol_errors;
       s.io.failbacks += io.failbacks;
       s.io.messages_truncated += io.messages_truncated;
+      s.io.events_too_large += io.events_too_large;
       s.io.bytes_sent += io.bytes_sent;
       s.io.inflight_batches += io.inflight_batches;
       s.io.inflight_bytes += io.inflight_bytes;

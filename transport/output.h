@@ -54,7 +54,8 @@ struct OutputStats {
   uint64_t inflight_bytes = 0;
   uint64_t inflight_bytes_peak = 0;  // the most ever held unacknowledged
   uint64_t messages_truncated = 0;   // syslog and RELP: messages cut to max_message_size
-  uint64_t bytes_sent = 0;           // written to the connection (TLS included), resends too
+  uint64_t events_too_large = 0;  // nats and kafka: events over the engine's message size, left out
+  uint64_t bytes_sent = 0;        // written to the connection (TLS included), resends too
 };
 
 class OutputListener {

@@ -93,6 +93,7 @@ OutputStats BrokerOutput::stats() const {
   s.inflight_batches = inflight_.size();
   s.inflight_bytes = inflight_bytes_;
   s.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+  s.events_too_large = events_too_large_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -297,7 +298,19 @@ Status BrokerOutput::encode(const OutgoingBatch& batch) {
       });
   ASSAS_RETURN_IF_ERROR(decoded);
   std::string_view json = out.json;
-  for (const Span& span : spans) {
+  size_t max_event = client_->max_event_bytes();
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Span& span = spans[i];
+    if (span.end - span.begin > max_event) {
+      // The engine would refuse it at every resend, holding every batch behind it for good.
+      events_too_large_.fetch_add(1, std::memory_order_relaxed);
+      ASSAS_LOG(kError, "event larger than the engine takes in one message; dropped and counted",
+                log::kv("output", options_.name), log::kv("seq", batch.seq),
+                log::kv("index", static_cast<uint64_t>(i)),
+                log::kv("bytes", static_cast<uint64_t>(span.end - span.begin)),
+                log::kv("max", static_cast<uint64_t>(max_event)));
+      continue;
+    }
     out.events.push_back(EncodedEvent{json.substr(span.begin, span.end - span.begin),
                                       span.collector, span.source, span.host});
   }

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -67,7 +68,7 @@ struct EncodedBatch {
   uint64_t seq = 0;
   std::string raw;                   // the decompressed batch
   std::string json;                  // every event's JSON line, each ending in '\n'
-  std::vector<EncodedEvent> events;  // in order
+  std::vector<EncodedEvent> events;  // in order; without those over max_event_bytes()
 };
 
 // The message id of a batch (index < 0) or of one of its events, unique per agent and stream:
@@ -93,6 +94,10 @@ class BrokerClient {
   // library that calls back on its own threads returns at once.
   virtual void poll(std::chrono::milliseconds /*timeout*/) {}
   virtual bool needs_polling() const { return false; }
+  // The largest event (its JSON) the engine takes in one message, once connected. A larger one
+  // would be refused at every resend and hold every batch behind it for good, so BrokerOutput
+  // leaves it out, logs it with its seq and index, and counts it (events_too_large).
+  virtual size_t max_event_bytes() const { return SIZE_MAX; }
   // Drops the connection; outcomes of what was in flight may still arrive, and are ignored. No
   // PublishDone runs once the client is destroyed.
   virtual void disconnect() = 0;
@@ -175,6 +180,7 @@ class BrokerOutput final : public Output {
   std::deque<Command> commands_;
   std::deque<Event> events_;
   std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> events_too_large_{0};
 
   std::thread publisher_;
   // Publisher thread only (after the constructor).

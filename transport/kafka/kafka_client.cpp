@@ -84,6 +84,14 @@ Status KafkaClient::check_topic() {
   return status;
 }
 
+size_t KafkaClient::max_event_bytes() const {
+  // The key (an agent id, host or collector name: short), the four assas-* headers and the
+  // record's own framing take far less than this.
+  constexpr uint64_t kRecordOverhead = 1024;
+  uint64_t max = options_.max_message_bytes;
+  return static_cast<size_t>(max > 2 * kRecordOverhead ? max - kRecordOverhead : max / 2);
+}
+
 Status KafkaClient::publish(const EncodedBatch& batch, PublishDone done) {
   if (rk_ == nullptr) {
     return unavailable("no Kafka producer");

@@ -35,6 +35,8 @@ class KafkaClient final : public BrokerClient {
   bool needs_polling() const override { return true; }
   void disconnect() override;
   uint64_t bytes_sent() const override { return bytes_sent_; }
+  // message.max.bytes counts the key, the headers and the record's framing too.
+  size_t max_event_bytes() const override;
 
  private:
   // One batch's records in librdkafka: done runs once, when the last report came or at the first

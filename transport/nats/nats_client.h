@@ -37,6 +37,10 @@ class NatsClient final : public BrokerClient {
   Status publish(const EncodedBatch& batch, PublishDone done) override;
   void disconnect() override;
   uint64_t bytes_sent() const override { return bytes_sent_.load(std::memory_order_relaxed); }
+  // The server's max_payload less the room for headers, once connected.
+  size_t max_event_bytes() const override {
+    return max_body_bytes_ > 0 ? max_body_bytes_ - 1 : SIZE_MAX;  // 1: the line's newline
+  }
 
  private:
   struct Pending {

@@ -6,6 +6,7 @@
 
 #include "transport/broker/broker_output.h"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@ struct FakeEngine {
   std::vector<Publish> publishes;
   int connects = 0;
   int refuse_connects = 0;
+  std::atomic<size_t> max_event{SIZE_MAX};  // read by the publisher thread
 
   size_t published() {
     std::lock_guard lock(mutex);
@@ -64,12 +66,17 @@ class FakeClient final : public BrokerClient {
   }
   Status publish(const EncodedBatch& batch, PublishDone done) override {
     std::lock_guard lock(engine_->mutex);
-    engine_->publishes.push_back({batch.seq, batch.json, std::move(done)});
+    std::string events;  // what the engine gets: the events' JSON, one per line
+    for (const EncodedEvent& event : batch.events) {
+      events.append(event.json).push_back('\n');
+    }
+    engine_->publishes.push_back({batch.seq, events, std::move(done)});
     bytes_ += batch.json.size();
     return Status::ok();
   }
   void disconnect() override {}
   uint64_t bytes_sent() const override { return bytes_; }
+  size_t max_event_bytes() const override { return engine_->max_event; }
 
  private:
   std::shared_ptr<FakeEngine> engine_;
@@ -211,6 +218,35 @@ TEST_CASE("broker output: an engine that confirms nothing for ack_timeout ends t
   CHECK(h.shipper.last_error.find("ack_timeout") != std::string::npos);
   CHECK(h.output->stats().heartbeat_timeouts == 1);
   REQUIRE(h.run_until([&] { return h.engine->published() == 2; }));  // sent again
+}
+
+TEST_CASE("broker output: an event larger than the engine takes is left out and counted",
+          "[broker]") {
+  Harness h(2);
+  h.engine->max_event = 1000;  // each event is about 160 bytes of JSON
+  h.shipper.per_batch = 2;
+  h.start();
+  REQUIRE(h.run_until([&] { return h.engine->published() == 2; }));
+  {
+    std::lock_guard lock(h.engine->mutex);
+    CHECK(std::count(h.engine->publishes[0].json.begin(), h.engine->publishes[0].json.end(),
+                     '\n') == 2);
+  }
+  h.engine->finish(0);
+  h.engine->finish(1);
+  REQUIRE(h.run_until([&] { return h.shipper.acked == 2; }));
+  CHECK(h.output->stats().events_too_large == 0);
+  h.engine->max_event = 10;  // every event is now too large: left out, the batches still go
+  h.shipper.total = 3;
+  h.shipper.pump();
+  REQUIRE(h.run_until([&] { return h.engine->published() == 3; }));
+  {
+    std::lock_guard lock(h.engine->mutex);
+    CHECK(h.engine->publishes[2].json.empty());
+  }
+  h.engine->finish(2);
+  REQUIRE(h.run_until([&] { return h.shipper.acked == 3; }));
+  CHECK(h.output->stats().events_too_large == 2);
 }
 
 TEST_CASE("broker output: message ids name the agent the stream the seq and the event",
