@@ -12,26 +12,15 @@
 #include "agent/config/output_config.h"
 #include "base/file_util.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/agent/output_config_test_support.h"
 #include "transport/kafka/kafka_properties.h"
 
 namespace assas::agent {
 namespace {
 
-std::string parse(const std::string& yaml, OutputSpec& spec) {
-  Result<ConfigNode> node = ConfigNode::load_string(yaml, "agent.yaml");
-  REQUIRE(node.is_ok());
-  Status s = parse_output(*node, spec);
-  return s.is_ok() ? "" : s.message();
-}
-
-std::string error_of(const std::string& yaml) {
-  OutputSpec spec;
-  return parse(yaml, spec);
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using config_test::contains;
+using config_test::error_of;
+using config_test::parse;
 
 std::string property(const transport::KafkaProperties& p, const std::string& name) {
   for (const auto& [n, v] : p) {

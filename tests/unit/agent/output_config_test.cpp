@@ -7,21 +7,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/agent/output_config_test_support.h"
+
 namespace assas::agent {
 namespace {
 
-// Parses one output entry given as YAML; the error message, or "" when it parsed.
-std::string parse(const std::string& yaml, OutputSpec& spec) {
-  Result<ConfigNode> node = ConfigNode::load_string(yaml, "agent.yaml");
-  REQUIRE(node.is_ok());
-  Status s = parse_output(*node, spec);
-  return s.is_ok() ? "" : s.message();
-}
-
-std::string error_of(const std::string& yaml) {
-  OutputSpec spec;
-  return parse(yaml, spec);
-}
+using config_test::error_of;
+using config_test::parse;
 
 const std::string kEndpoints = "endpoints: [\"siem.example.ma:6514\"]\n";
 

@@ -37,18 +37,24 @@ struct Pair {
   }
 };
 
+// A handshake between sessions of two contexts, as far as it goes.
+Pair handshake(const std::shared_ptr<TlsContext>& client_ctx,
+               const std::shared_ptr<TlsContext>& server_ctx, const std::string& server_name) {
+  Pair p;
+  p.client = std::move(TlsSession::client(client_ctx, server_name)).value();
+  p.server = std::move(TlsSession::server(server_ctx)).value();
+  REQUIRE(p.client->start().is_ok());
+  p.pump();
+  return p;
+}
+
 Pair connect(const TlsConfig& client_config, const TlsConfig& server_config,
              const std::string& server_name) {
   auto client_ctx = TlsContext::make_client(client_config);
   REQUIRE(client_ctx.status().to_string() == "OK");
   auto server_ctx = TlsContext::make_server(server_config);
   REQUIRE(server_ctx.status().to_string() == "OK");
-  Pair p;
-  p.client = std::move(TlsSession::client(*client_ctx, server_name)).value();
-  p.server = std::move(TlsSession::server(*server_ctx)).value();
-  REQUIRE(p.client->start().is_ok());
-  p.pump();
-  return p;
+  return handshake(*client_ctx, *server_ctx, server_name);
 }
 
 struct Fixture {
@@ -237,11 +243,7 @@ TEST_CASE("a TLS 1.2 client cannot connect to the native protocol's port", "[tls
   REQUIRE(SSL_CTX_set_max_proto_version((*client_ctx)->native(), TLS1_2_VERSION) == 1);
   auto server_ctx = TlsContext::make_server(f.server());
   REQUIRE(server_ctx.is_ok());
-  Pair p;
-  p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
-  p.server = std::move(TlsSession::server(*server_ctx)).value();
-  REQUIRE(p.client->start().is_ok());
-  p.pump();
+  Pair p = handshake(*client_ctx, *server_ctx, "localhost");
   REQUIRE_FALSE(p.server_status.is_ok());
   REQUIRE_THAT(p.server_status.message(), Catch::Contains("unsupported protocol"));
   REQUIRE_FALSE(p.server->handshake_complete());
@@ -262,12 +264,7 @@ TEST_CASE("the syslog and RELP outputs refuse a TLS 1.2 receiver that offers onl
     REQUIRE(SSL_CTX_set_cipher_list((*server_ctx)->native(), suites) == 1);
     auto client_ctx = TlsContext::make_client(output, output_policy);
     REQUIRE(client_ctx.is_ok());
-    Pair p;
-    p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
-    p.server = std::move(TlsSession::server(*server_ctx)).value();
-    REQUIRE(p.client->start().is_ok());
-    p.pump();
-    return p;
+    return handshake(*client_ctx, *server_ctx, "localhost");
   };
   Pair cbc = weak("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA");
   REQUIRE_FALSE(cbc.server_status.is_ok());
@@ -289,21 +286,16 @@ TEST_CASE("a revoked agent certificate is refused and the others are not", "[tls
   auto server_ctx = TlsContext::make_server(f.server());
   REQUIRE(server_ctx.is_ok());
   REQUIRE((*server_ctx)->use_revocation_list(**list, f.pki.ca()).is_ok());
-  auto handshake = [&](const TlsConfig& client_config) {
+  auto connect_to_revoking = [&](const TlsConfig& client_config) {
     auto client_ctx = TlsContext::make_client(client_config);
     REQUIRE(client_ctx.is_ok());
-    Pair p;
-    p.client = std::move(TlsSession::client(*client_ctx, "localhost")).value();
-    p.server = std::move(TlsSession::server(*server_ctx)).value();
-    REQUIRE(p.client->start().is_ok());
-    p.pump();
-    return p;
+    return handshake(*client_ctx, *server_ctx, "localhost");
   };
-  Pair stolen =
-      handshake({f.pki.ca(), f.pki.client_cert("stolen"), f.pki.client_key("stolen"), ""});
+  Pair stolen = connect_to_revoking(
+      {f.pki.ca(), f.pki.client_cert("stolen"), f.pki.client_key("stolen"), ""});
   REQUIRE(stolen.server_status.code() == StatusCode::kPermissionDenied);
   REQUIRE_THAT(stolen.server_status.message(), Catch::Contains("certificate revoked"));
-  Pair honest = handshake(f.client());
+  Pair honest = connect_to_revoking(f.client());
   REQUIRE(honest.server_status.is_ok());
   REQUIRE(honest.server->handshake_complete());
   CHECK((*list)->revokes(honest.server->peer_certificate()) == false);
