@@ -677,4 +677,49 @@ TEST_CASE("fault 10: 200 agents at once with hostile ones among them: the honest
 #endif
 }
 
+TEST_CASE("fault 10: assas-ingest refuses connections past max_connections and serves the rest",
+          "[integration][faults]") {
+  Deployment d;
+  d.set_ingest_options("  max_connections: 2\n");
+  d.start_ingest();
+  BadAgent first(d, "conn-1");
+  BadAgent second(d, "conn-2");
+  BadAgent third(d, "conn-3");
+  std::unique_ptr<TlsTestConnection> a = first.connect_with_hello();
+  std::unique_ptr<TlsTestConnection> b = second.connect_with_hello();
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  // The third is closed at once, before its handshake can finish or with an error frame after it.
+  bool refused = false;
+  try {
+    std::unique_ptr<TlsTestConnection> c = third.connect();
+    std::string received;
+    refused = c == nullptr || c->wait_peer_closed(10s, received);
+  } catch (const std::exception&) {
+    refused = true;  // reset during the handshake
+  }
+  REQUIRE(refused);
+  REQUIRE(wait_for([&] { return d.ingest_log().find("too many connections") != std::string::npos; },
+                   10s));
+  // The two within the limit are still served: a ping is answered.
+  transport::FrameDecoder decoder(kMaxFrame);
+  REQUIRE(a->write(encoded(transport::PingFrame{7})));
+  std::optional<Frame> pong = next_frame(*a, decoder, 5s);
+  REQUIRE(pong.has_value());
+  CHECK(std::holds_alternative<transport::PongFrame>(*pong));
+  // Once one leaves, a new agent gets in.
+  b->close(true);
+  std::unique_ptr<TlsTestConnection> later;
+  REQUIRE(wait_for(
+      [&] {
+        try {
+          later = third.connect_with_hello();
+        } catch (const std::exception&) {
+          later = nullptr;  // still refused: the leaving connection is not gone yet
+        }
+        return later != nullptr;
+      },
+      10s, 200ms));
+}
+
 }  // namespace assas::test
