@@ -304,8 +304,15 @@ std::vector<NatsStoredMessage> NatsCluster::read_all(const std::string& name,
   sub_opts.Config.DeliverPolicy = js_DeliverAll;
   natsSubscription* sub = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s =
-      js_PullSubscribe(&sub, c->js, subjects.c_str(), nullptr, nullptr, &sub_opts, &code);
+  natsStatus s = NATS_OK;
+  // Making the consumer needs the stream's leader, which a node killed or restarted a moment ago
+  // may still be electing: try again until it answers (bounded).
+  wait_for(
+      [&] {
+        s = js_PullSubscribe(&sub, c->js, subjects.c_str(), nullptr, nullptr, &sub_opts, &code);
+        return s == NATS_OK;
+      },
+      30s, 250ms);
   if (s != NATS_OK) {
     throw std::runtime_error("cannot subscribe to stream " + name + ": " + text_of(s));
   }
