@@ -154,7 +154,8 @@ void Shipper::pump() {
     sent_upto_ = r.seq;
     ++stats_.batches_sent;
     inflight_.push_back(InFlight{r.seq, r.event_count, std::chrono::steady_clock::now()});
-    output_.send(transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload});
+    output_.send(
+        transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload, {}});
     pump();
   });
 }

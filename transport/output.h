@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "transport/protocol/chain.h"
 #include "transport/protocol/compression.h"
 #include "transport/tls/certificate_expiry.h"
 
@@ -39,6 +40,9 @@ struct OutgoingBatch {
   // The compressed batch payload (transport/protocol/batch_codec.h before compression). Shared
   // with the disk buffer's cache, never modified.
   std::shared_ptr<const std::string> payload;
+  // The batch's place in the agent's hash chain (docs/integrity.md); the native output sends it,
+  // the others have no field for it.
+  BatchChain chain;
 };
 
 // What an output reports for metrics (docs/metrics.md). Counters only grow.

@@ -295,7 +295,12 @@ Payload small_payload(int events) {
 }
 
 std::string batch_frame(uint32_t event_count, uint32_t raw_size, std::string_view zstd_payload) {
-  return encoded(BatchFrame{1, event_count, raw_size, transport::Codec::kZstd, zstd_payload});
+  BatchFrame frame;
+  frame.seq = 1;
+  frame.event_count = event_count;
+  frame.raw_size = raw_size;
+  frame.payload = zstd_payload;
+  return encoded(frame);
 }
 
 // How a bad agent's act ends.

@@ -37,7 +37,16 @@ class AssasOutput final : public SessionOutput {
     if (!ready() || connection() == nullptr) {
       return;  // the shipper resends after the next on_connected
     }
-    BatchFrame frame{batch.seq, batch.event_count, batch.raw_size, batch.codec, *batch.payload};
+    BatchFrame frame;
+    frame.seq = batch.seq;
+    frame.event_count = batch.event_count;
+    frame.raw_size = batch.raw_size;
+    frame.codec = batch.codec;
+    frame.chain_flags = batch.chain.flags;
+    frame.prev_seq = batch.chain.prev_seq;
+    frame.prev_link = batch.chain.prev_link;
+    frame.signature = batch.chain.signature;
+    frame.payload = *batch.payload;
     std::string header;
     encode_batch_frame_header(frame, header);
     connection()->send(header);

@@ -1,5 +1,6 @@
 #include "transport/protocol/frame_codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -9,6 +10,8 @@ namespace assas::transport {
 namespace {
 
 constexpr size_t kMaxTextBytes = 1024;  // ids, host names and error messages
+// The largest signature of any key type we sign with (RSA 8192 is 1024 bytes), with room to spare.
+constexpr size_t kMaxSignatureBytes = 2048;
 
 template <typename T>
 constexpr FrameType frame_type_of() {
@@ -52,6 +55,10 @@ void encode_batch_fields(const BatchFrame& f, std::string& out) {
   put_u32(out, f.event_count);
   put_u32(out, f.raw_size);
   put_u8(out, static_cast<uint8_t>(f.codec));
+  put_u8(out, f.chain_flags);
+  put_u64(out, f.prev_seq);
+  out.append(reinterpret_cast<const char*>(f.prev_link.data()), f.prev_link.size());
+  put_bytes(out, f.signature);
 }
 void encode_body(const BatchFrame& f, std::string& out) {
   encode_batch_fields(f, out);
@@ -92,10 +99,13 @@ void encode_frame(const Frame& frame, std::string& out) {
 }
 
 void encode_batch_frame_header(const BatchFrame& frame, std::string& out) {
-  // length counts type (1) + fixed fields (17) + payload
-  put_u32(out, static_cast<uint32_t>(1 + 17 + frame.payload.size()));
+  // length counts the type byte, the fields before the payload, and the payload
+  size_t start = out.size();
+  put_u32(out, 0);
   put_u8(out, static_cast<uint8_t>(FrameType::kBatch));
   encode_batch_fields(frame, out);
+  store_u32(out.data() + start,
+            static_cast<uint32_t>(out.size() - start - 4 + frame.payload.size()));
 }
 
 Result<Frame> decode_frame_body(FrameType type, std::string_view body) {
@@ -124,10 +134,13 @@ Result<Frame> decode_frame_body(FrameType type, std::string_view body) {
     case FrameType::kBatch: {
       BatchFrame f;
       uint8_t codec = 0;
+      std::string_view prev_link;
       if (!r.get_u64(f.seq) || !r.get_u32(f.event_count) || !r.get_u32(f.raw_size) ||
-          !r.get_u8(codec)) {
+          !r.get_u8(codec) || !r.get_u8(f.chain_flags) || !r.get_u64(f.prev_seq) ||
+          !r.get_raw(prev_link, kDigestBytes) || !r.get_bytes(f.signature, kMaxSignatureBytes)) {
         return malformed("batch");
       }
+      std::copy(prev_link.begin(), prev_link.end(), f.prev_link.begin());
       Result<Codec> c = codec_from_byte(codec);
       if (!c.is_ok()) {
         return c.status();

@@ -9,11 +9,13 @@
 #include <string_view>
 #include <variant>
 
+#include "transport/protocol/chain.h"
 #include "transport/protocol/compression.h"
 
 namespace assas::transport {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+// Version 2 added the chain fields of BatchFrame (docs/integrity.md).
+inline constexpr uint16_t kProtocolVersion = 2;
 
 enum class FrameType : uint8_t {
   kHello = 1,    // agent → receiver, first frame
@@ -45,7 +47,11 @@ struct BatchFrame {
   uint32_t event_count = 0;
   uint32_t raw_size = 0;  // size after decompression, checked by the receiver
   Codec codec = Codec::kZstd;
-  std::string_view payload;  // points into the decoded frame's buffer
+  uint8_t chain_flags = 0;  // BatchChain::k*
+  uint64_t prev_seq = 0;
+  Digest prev_link{};
+  std::string_view signature;  // empty, or a checkpoint signature; points into the frame's buffer
+  std::string_view payload;    // points into the decoded frame's buffer
 };
 
 struct AckFrame {

@@ -38,7 +38,16 @@ TEST_CASE("every frame type round-trips through the codec", "[frame_codec]") {
 TEST_CASE("a batch frame written as header plus payload decodes like one written whole",
           "[frame_codec]") {
   std::string payload("\x28\xb5\x2f\xfd binary \0 payload", 22);
-  BatchFrame batch{12, 3, 400, Codec::kZstd, payload};
+  BatchFrame batch;
+  batch.seq = 12;
+  batch.event_count = 3;
+  batch.raw_size = 400;
+  batch.chain_flags = BatchChain::kChained | BatchChain::kAgentLost;
+  batch.prev_seq = 9;
+  batch.prev_link[0] = 0xab;
+  batch.prev_link[31] = 0xcd;
+  batch.signature = "a signature";
+  batch.payload = payload;
   std::string whole;
   encode_frame(batch, whole);
   std::string split;
@@ -52,6 +61,10 @@ TEST_CASE("a batch frame written as header plus payload decodes like one written
   REQUIRE(b.seq == 12);
   REQUIRE(b.event_count == 3);
   REQUIRE(b.raw_size == 400);
+  REQUIRE(b.chain_flags == (BatchChain::kChained | BatchChain::kAgentLost));
+  REQUIRE(b.prev_seq == 9);
+  REQUIRE(b.prev_link == batch.prev_link);
+  REQUIRE(b.signature == "a signature");
   REQUIRE(b.payload == payload);
 }
 
@@ -114,7 +127,13 @@ TEST_CASE("every truncation of a frame stream either waits for more or decodes a
           "[frame_codec]") {
   std::string wire;
   encode_frame(HelloFrame{1, "agent", "host", 9}, wire);
-  encode_frame(BatchFrame{1, 1, 10, Codec::kNone, "0123456789"}, wire);
+  BatchFrame batch;
+  batch.seq = 1;
+  batch.event_count = 1;
+  batch.raw_size = 10;
+  batch.codec = Codec::kNone;
+  batch.payload = "0123456789";
+  encode_frame(batch, wire);
   encode_frame(AckFrame{1, 1, 1}, wire);
   for (size_t cut = 0; cut <= wire.size(); ++cut) {
     FrameDecoder decoder(1024);

@@ -82,8 +82,8 @@ struct Sender final : OutputListener {
   void pump() {
     while (output != nullptr && next <= total && output->can_send()) {
       auto payload = std::make_shared<const std::string>("batch " + std::to_string(next));
-      output->send(
-          OutgoingBatch{next, 1, static_cast<uint32_t>(payload->size()), Codec::kNone, payload});
+      output->send(OutgoingBatch{
+          next, 1, static_cast<uint32_t>(payload->size()), Codec::kNone, payload, {}});
       ++next;
     }
   }
@@ -240,8 +240,13 @@ void batch_then_close_notify(const assas::test::TestPki& pki, int port, std::ato
       hello_sent = true;
     } else if (!plaintext.empty() && !closing) {  // hello_ok
       std::string payload = "the last words";
-      encode_frame(BatchFrame{1, 1, static_cast<uint32_t>(payload.size()), Codec::kNone, payload},
-                   bytes);
+      BatchFrame batch;
+      batch.seq = 1;
+      batch.event_count = 1;
+      batch.raw_size = static_cast<uint32_t>(payload.size());
+      batch.codec = Codec::kNone;
+      batch.payload = payload;
+      encode_frame(batch, bytes);
       closing = true;
     }
     ok = bytes.empty() || (*tls)->send(bytes).is_ok();

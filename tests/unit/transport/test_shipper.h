@@ -35,8 +35,12 @@ struct Shipper final : OutputListener {
         encoder.add_event(0, stream, 0, "m" + std::to_string(next) + "." + std::to_string(i));
       }
       auto raw = std::make_shared<const std::string>(encoder.finish("gw-1"));
-      output->send(OutgoingBatch{next, static_cast<uint32_t>(per_batch),
-                                 static_cast<uint32_t>(raw->size()), Codec::kNone, raw});
+      output->send(OutgoingBatch{next,
+                                 static_cast<uint32_t>(per_batch),
+                                 static_cast<uint32_t>(raw->size()),
+                                 Codec::kNone,
+                                 raw,
+                                 {}});
       ++next;
     }
   }
