@@ -29,14 +29,14 @@ TEST_CASE("the canonical encoding of an event is the documented byte layout", "[
   std::vector<FieldView> first = {{"k", "v"}};
   std::string out;
   append_canonical_event(out, CanonicalEventView{1, "h", "c", "s", 300, first, {}, "m"});
-  std::string expected(
-      "\x01\0\0\0\0\0\0\0"  // time_ns
-      "\x01h\x01"
-      "c\x01s"          // host, collector, source
-      "\xac\x02"        // offset 300 as a varint
-      "\x01\x01k\x01v"  // one field
-      "\x01m",          // message
-      21);
+  std::string expected = std::string("\x01\0\0\0\0\0\0\0", 8)  // time_ns
+                         + "\x01h" +
+                         "\x01"
+                         "c" +
+                         "\x01s"                  // host, collector, source
+                         + "\xac\x02"             // offset 300 as a varint
+                         + "\x01" + "\x01k\x01v"  // one field
+                         + "\x01m";               // message
   REQUIRE(out == expected);
 }
 
