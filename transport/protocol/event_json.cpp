@@ -2,11 +2,12 @@
 
 #include <charconv>
 
+#include "base/base64.h"
+
 namespace assas::transport {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr std::string_view kKeyBase64Prefix = "_key_base64_";
 
 // What a byte needs inside a JSON string: 0 copy as is, 1 an escape, 2 the start (or a stray
@@ -115,27 +116,6 @@ bool append_escaped_if_utf8(std::string& out, std::string_view value) {
   }
   out.append(value.data() + run, n - run);
   return true;
-}
-
-void append_base64(std::string& out, std::string_view bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
-    char quad[4] = {kBase64[v >> 18], kBase64[(v >> 12) & 63], kBase64[(v >> 6) & 63],
-                    kBase64[v & 63]};
-    out.append(quad, 4);
-  }
-  if (n - i == 1) {
-    uint32_t v = uint32_t{p[i]} << 16;
-    char quad[4] = {kBase64[v >> 18], kBase64[(v >> 12) & 63], '=', '='};
-    out.append(quad, 4);
-  } else if (n - i == 2) {
-    uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
-    char quad[4] = {kBase64[v >> 18], kBase64[(v >> 12) & 63], kBase64[(v >> 6) & 63], '='};
-    out.append(quad, 4);
-  }
 }
 
 // A field key that can be written between quotes without any escaping, and that a reader cannot
