@@ -15,6 +15,7 @@
 #include "base/uv_util.h"
 #include "ingest/ingest_config.h"
 #include "ingest/ingest_service.h"
+#include "ingest/verify/verify_command.h"
 #include "transport/server/tls_server.h"
 
 namespace assas::ingest {
@@ -156,6 +157,21 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "receiver config file (YAML)");
   app.add_flag("--check", check_only, "validate the config, certificates and keys, then exit");
   app.set_version_flag("--version", std::string("assas-ingest ") + ASSAS_VERSION);
+  assas::ingest::VerifyOptions verify_options;
+  CLI::App* verify = app.add_subcommand(
+      "verify",
+      "re-check the hash chain of stored events from the files alone (docs/integrity.md); exit 0 "
+      "intact, 1 altered, 2 cannot run, 3 intact with gaps or breaks recorded on receipt");
+  verify
+      ->add_option("paths", verify_options.paths,
+                   "an agent's directory, a data directory, or an agent name under --data-dir")
+      ->required();
+  verify->add_option("--data-dir", verify_options.data_dir, "where agent names are looked up");
+  verify->add_option("--ca", verify_options.ca_file,
+                     "CA file: the stored agent certificates must be signed by it");
   CLI11_PARSE(app, argc, argv);
+  if (*verify) {
+    return assas::ingest::run_verify(verify_options);
+  }
   return assas::ingest::run(config_path, check_only);
 }
