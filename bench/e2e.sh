@@ -5,22 +5,27 @@
 # line per system plus our figures as ratios to rsyslog's. Medians over --runs runs.
 #
 #   bench/e2e.sh [--size 1GB] [--runs 3] [--only assas] [--files N]
+#   bench/e2e.sh --integrity [--size 1GB] [--runs 3]
 #
 # --files N splits the corpus into N files that both senders follow through one glob (many small
 # logs, as on a gateway; the idle figures then show the cost of following N files).
+#
+# --integrity compares Assas with itself instead: the hash chain on (the default) and off
+# (integrity.chain: false), run after run, with the receiver's CPU too (it hashes every event again).
 #
 # Figures: lines/s and MB/s from the sender's start until the receiver holds every line; sender CPU
 # seconds per GB (utime+stime from /proc); peak RSS (VmHWM); then 10 s of idle: RSS and CPU %.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size=1GB; runs=3; only=""; files=1
+size=1GB; runs=3; only=""; files=1; integrity=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --files) files=$2; shift 2 ;;
-    *) echo "usage: bench/e2e.sh [--size 1GB] [--runs 3] [--only assas|rsyslog] [--files N]"; exit 2 ;;
+    --integrity) integrity=1; only=assas; shift ;;
+    *) echo "usage: bench/e2e.sh [--size 1GB] [--runs 3] [--only assas|rsyslog] [--files N] [--integrity]"; exit 2 ;;
   esac
 done
 command -v rsyslogd >/dev/null || [ "$only" = assas ] || { echo "rsyslogd missing: apt-get install -y rsyslog"; exit 1; }
@@ -59,18 +64,23 @@ measure() {  # sender_pid received_glob start_ns
       l / secs, b / 1e6 / secs, (c / t) / (b / 1e9), h / 1024, r / 1024, a / 1024, (i1 - i0) / t / 10 * 100, g, l }'
 }
 
-run_assas() {
+run_assas() {  # [chain: true|false]
+  local chain=${1:-true}
   local dir=$out/assas-run; rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
   start_ingest "$dir"
   { cat <<YAML
 agent: { id: bench-agent, data_dir: $dir/agent-data }
 collectors:
   - { type: file, name: bench, paths: ["$follow"], start_at: beginning }
+integrity: { chain: $chain }
 YAML
     assas_output_yaml "$dir"; } > "$dir/agent.yaml"
   local start; start=$(date +%s%N)
   "$bin/assas-agent" --config "$dir/agent.yaml" 2> "$dir/agent.log" & local agent=$!; pids+=("$agent")
-  measure "$agent" "$dir/ingest-data/bench-agent/events-*.jsonl" "$start"
+  local figures; figures=$(measure "$agent" "$dir/ingest-data/bench-agent/events-*.jsonl" "$start")
+  # The receiver's CPU over the whole run (it idles with the agent for the last 10 s).
+  echo "$figures $(awk -v c="$(cpu_ticks "$ingest_pid")" -v t="$tick" -v b="$bytes" \
+    'BEGIN { printf "ingest_cpu_s_per_GB=%.2f", (c / t) / (b / 1e9) }')"
   stop_pid "$agent"; stop_pid "$ingest_pid"
 }
 
@@ -91,6 +101,20 @@ CONF
 }
 
 : > "$out/assas.txt"; : > "$out/rsyslog.txt"
+if [ -n "$integrity" ]; then
+  : > "$out/assas-nochain.txt"
+  for r in $(seq "$runs"); do
+    run_assas true | tee -a "$out/assas.txt" | sed "s/^/run $r chain on  /"
+    run_assas false | tee -a "$out/assas-nochain.txt" | sed "s/^/run $r chain off /"
+  done
+  keys="lines_s MB_s cpu_s_per_GB ingest_cpu_s_per_GB peak_rss_MiB"
+  echo "== medians of $runs runs, $size, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  summary "chain on " "$out/assas.txt" $keys
+  summary "chain off" "$out/assas-nochain.txt" $keys
+  ratio_label="chain on/off" ratio_note="" \
+    ratios "$out/assas.txt" "$out/assas-nochain.txt" lines_s cpu_s_per_GB ingest_cpu_s_per_GB
+  exit 0
+fi
 for r in $(seq "$runs"); do
   if [ "$only" != rsyslog ]; then run_assas | tee -a "$out/assas.txt" | sed "s/^/run $r assas   /"; fi
   if [ "$only" != assas ]; then run_rsyslog | tee -a "$out/rsyslog.txt" | sed "s/^/run $r rsyslog /"; fi

@@ -86,9 +86,9 @@ summary() {  # name, results file, keys...
 ratios() {  # assas results file, rsyslog results file, keys...
   local ours=$1 theirs=$2; shift 2
   [ -s "$ours" ] && [ -s "$theirs" ] || return 0
-  local line="ratio (assas/rsyslog)"
+  local line="ratio (${ratio_label:-assas/rsyslog})"
   for k in "$@"; do
     line="$line $k=$(awk -v a="$(median "$k" "$ours")" -v b="$(median "$k" "$theirs")" 'BEGIN {printf "%.2fx", a / b}')"
   done
-  echo "$line   (rsyslog forwards over plain TCP without TLS, compression or a disk queue)"
+  echo "$line   ${ratio_note-(rsyslog forwards over plain TCP without TLS, compression or a disk queue)}"
 }
