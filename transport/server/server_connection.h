@@ -36,7 +36,7 @@ class ServerConnection final : public PeerConnection {
   const std::string& peer_identity() const override { return identity_; }
   const std::string& peer_address() const override { return address_; }
   // The client's certificate once the handshake is done, else nullptr.
-  X509* peer_certificate() const { return tls_ ? tls_->peer_certificate() : nullptr; }
+  X509* peer_certificate() const override { return tls_ ? tls_->peer_certificate() : nullptr; }
   void send(const Frame& frame) override;
   void pause_reading() override;
   void resume_reading() override;

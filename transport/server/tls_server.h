@@ -20,6 +20,8 @@
 #include "transport/protocol/frames.h"
 #include "transport/tls/tls_config.h"
 
+using X509 = struct x509_st;
+
 namespace assas::transport {
 
 // One accepted, authenticated connection, owned by the server. Valid until the handler's
@@ -30,6 +32,9 @@ class PeerConnection {
   // The identity from the client certificate (its first DNS subjectAltName, else its CN).
   virtual const std::string& peer_identity() const = 0;
   virtual const std::string& peer_address() const = 0;  // "127.0.0.1:53422"
+  // The client's verified certificate, owned by the connection (take a reference to keep it
+  // longer); nullptr if there is none.
+  virtual X509* peer_certificate() const { return nullptr; }
   virtual void send(const Frame& frame) = 0;
   // Stop or restart reading frames (backpressure), counted like the agent's pauses.
   virtual void pause_reading() = 0;
