@@ -20,6 +20,7 @@ struct AgentChannel::Job {
   uv_work_t req{};
   AgentChannel* channel = nullptr;
   std::vector<Group> groups;
+  StoreCounts counts;  // what work() committed, added to the totals by finish()
   uint64_t batches = 0;
   uint64_t bytes = 0;
 
@@ -36,11 +37,12 @@ struct AgentChannel::Job {
 };
 
 AgentChannel::AgentChannel(uv_loop_t* loop, std::string data_dir, std::string identity,
-                           StoreLimits limits, std::function<void()> on_idle)
+                           StoreLimits limits, StoreCounts& totals, std::function<void()> on_idle)
     : loop_(loop),
       data_dir_(std::move(data_dir)),
       identity_(std::move(identity)),
       limits_(limits),
+      totals_(totals),
       on_idle_(std::move(on_idle)) {}
 
 AgentChannel::~AgentChannel() {
@@ -127,6 +129,7 @@ void AgentChannel::work(uv_work_t* req) noexcept {
     if (!group.batches.empty()) {
       Result<WriteOutcome> outcome = self->store_->write(group.stream_id, group.batches);
       group.status = outcome.status();
+      job->counts.add(self->store_->take_counts());
     }
     group.stored_upto = self->store_->stored_upto(group.stream_id);
     if (!group.status.is_ok() && group.status.code() != StatusCode::kCorruption) {
@@ -147,6 +150,7 @@ void AgentChannel::finish(Job& job) {
   running_ = false;
   running_batches_ = 0;
   running_bytes_ = 0;
+  totals_.add(job.counts);
   for (Job::Group& group : job.groups) {
     auto session = sessions_.find(group.stream_id);
     const bool current =

@@ -13,8 +13,11 @@
 // finishing for a session that is gone cannot be mistaken for a new session that happens to live
 // at the same address.
 //
+// Each job hands back to the loop what its store committed (StoreCounts), which finish() adds to
+// the totals it was given: the totals are only ever touched on the loop thread.
+//
 // Loop thread only. The channel must outlive its jobs: IngestService keeps every channel until
-// the loop ends and waits for idle() before stopping.
+// the loop ends and waits for idle() before stopping. totals must outlive the channel.
 
 #include <cstdint>
 #include <deque>
@@ -28,6 +31,7 @@
 #include <uv.h>
 
 #include "ingest/agent_store.h"
+#include "ingest/ingest_stats.h"
 
 namespace assas::ingest {
 
@@ -49,7 +53,7 @@ class AgentChannel {
 
   // on_idle runs whenever the last job finishes with nothing queued (used for a clean stop).
   AgentChannel(uv_loop_t* loop, std::string data_dir, std::string identity, StoreLimits limits,
-               std::function<void()> on_idle);
+               StoreCounts& totals, std::function<void()> on_idle);
   ~AgentChannel();
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
@@ -87,6 +91,7 @@ class AgentChannel {
   std::string data_dir_;
   std::string identity_;
   StoreLimits limits_;
+  StoreCounts& totals_;
   std::function<void()> on_idle_;
   std::unique_ptr<AgentStore> store_;     // opened by the first job; touched only inside jobs
   std::map<uint64_t, Session> sessions_;  // by stream id

@@ -72,6 +72,16 @@ void AgentSession::on_hello(const transport::HelloFrame& hello) {
               log::kv("certificate", identity), log::kv("claimed", hello.agent_id),
               log::kv("peer", connection_.peer_address()));
   }
+  Result<std::shared_ptr<const AgentKey>> signer =
+      AgentKey::from_certificate(connection_.peer_certificate());
+  if (signer.is_ok()) {
+    signer_ = std::move(signer).value();
+  } else {
+    ASSAS_LOG(kWarn,
+              "cannot read the agent's certificate; its chain signatures cannot be checked and "
+              "are recorded as break-signature",
+              log::kv("agent", identity), log::kv("error", signer.status().to_string()));
+  }
   ASSAS_LOG(kInfo, "agent connected", log::kv("agent", identity),
             log::kv("peer", connection_.peer_address()), log::kv("host", hello.host),
             log::kv("stream", hello.stream_id));
@@ -100,9 +110,19 @@ void AgentSession::on_batch(const transport::BatchFrame& batch) {
         std::to_string(o.limits.max_batch_bytes)));
     return;
   }
-  // The payload lives only during this call; the store job needs its own copy.
-  channel_->enqueue(stream_id_, ReceivedBatch{batch.seq, batch.event_count, batch.raw_size,
-                                              batch.codec, std::string(batch.payload)});
+  // The payload and signature live only during this call; the store job needs its own copies.
+  ReceivedBatch received;
+  received.seq = batch.seq;
+  received.event_count = batch.event_count;
+  received.raw_size = batch.raw_size;
+  received.codec = batch.codec;
+  received.payload = std::string(batch.payload);
+  received.chain.flags = batch.chain_flags;
+  received.chain.prev_seq = batch.prev_seq;
+  received.chain.prev_link = batch.prev_link;
+  received.chain.signature = std::string(batch.signature);
+  received.signer = signer_;
+  channel_->enqueue(stream_id_, std::move(received));
   update_flow();
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "ingest/agent_channel.h"
+#include "ingest/agent_key.h"
 #include "transport/server/tls_server.h"
 
 namespace assas::ingest {
@@ -41,6 +43,9 @@ class AgentSession final : public transport::ConnectionHandler, private AgentCha
   transport::PeerConnection& connection_;
   AgentChannel* channel_ = nullptr;  // set by the hello; owned by the service
   uint64_t stream_id_ = 0;           // from the hello
+  // The connection's certificate, read at the hello; every batch shares it, so that it outlives
+  // the connection for as long as a store job still needs it to check signatures.
+  std::shared_ptr<const AgentKey> signer_;
   bool got_hello_ = false;
   bool ready_ = false;   // the hello answer was sent
   bool paused_ = false;  // we hold one pause_reading() on the connection

@@ -11,93 +11,27 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "base/crc32c.h"
 #include "base/file_util.h"
 #include "base/log.h"
+#include "ingest/store_files.h"
 #include "transport/protocol/batch_codec.h"
 #include "transport/protocol/event_json.h"
+#include "transport/tls/chain_signer.h"
 
 namespace assas::ingest {
 namespace {
 
-constexpr size_t kMaxStateBytes = 4096;
-constexpr const char* kStateMagic = "assas-ingest-state 2";
-constexpr uint32_t kMaxFileIndex = 99999999;  // the 8 digits of the file name
+// Format 3 holds 32 streams in under 4 KiB; the bound only stops a hostile file.
+constexpr size_t kMaxStateBytes = 16384;
+constexpr uint64_t kChainHeaderSize = kChainFileHeader.size();
 
-// Version 2: "assas-ingest-state 2", "file_index N", "file_size N", then one "stream <id> <upto>"
-// line per stream, newest first, then "crc <crc32c of all before, hex>". Version 1 (one stream:
-// "stream_id N", "stored_upto N" before file_index) is read too, and rewritten as 2 at the next
-// commit.
-std::string encode_state(const std::vector<std::pair<uint64_t, uint64_t>>& streams,
-                         uint32_t file_index, uint64_t file_size) {
-  char line[96];
-  std::snprintf(line, sizeof line, "%s\nfile_index %u\nfile_size %" PRIu64 "\n", kStateMagic,
-                file_index, file_size);
-  std::string out = line;
-  for (const auto& [stream, upto] : streams) {
-    std::snprintf(line, sizeof line, "stream %" PRIu64 " %" PRIu64 "\n", stream, upto);
-    out += line;
-  }
-  std::snprintf(line, sizeof line, "crc %08x\n", crc32c::value(out));
-  return out + line;
-}
-
-// Parses a state file body (the crc line already checked and cut off); false if malformed.
-bool decode_state(const std::string& body, std::vector<std::pair<uint64_t, uint64_t>>& streams,
-                  unsigned& index, unsigned long long& size) {  // NOLINT(google-runtime-int)
-  unsigned long long stream = 0;                                // NOLINT(google-runtime-int)
-  unsigned long long upto = 0;                                  // NOLINT(google-runtime-int)
-  if (std::sscanf(body.c_str(),
-                  "assas-ingest-state 1\nstream_id %llu\nstored_upto %llu\nfile_index "
-                  "%u\nfile_size %llu\n",
-                  &stream, &upto, &index, &size) == 4) {
-    streams = {{stream, upto}};
-    return true;
-  }
-  int used = 0;
-  if (std::sscanf(body.c_str(), "assas-ingest-state 2\nfile_index %u\nfile_size %llu\n%n", &index,
-                  &size, &used) != 2) {
-    return false;
-  }
-  streams.clear();
-  for (size_t at = static_cast<size_t>(used); at < body.size();) {
-    int n = 0;
-    if (streams.size() == AgentStore::kMaxStreams ||
-        std::sscanf(body.c_str() + at, "stream %llu %llu\n%n", &stream, &upto, &n) != 2 || n == 0) {
-      return false;
-    }
-    streams.emplace_back(stream, upto);
-    at += static_cast<size_t>(n);
-  }
-  return true;
+std::string stream_hex(uint64_t stream_id) {
+  char text[20];
+  std::snprintf(text, sizeof text, "%016" PRIx64, stream_id);
+  return text;
 }
 
 }  // namespace
-
-uint64_t AgentStore::State::upto(uint64_t stream_id) const {
-  for (const auto& [stream, stored] : streams) {
-    if (stream == stream_id) {
-      return stored;
-    }
-  }
-  return 0;
-}
-
-std::optional<uint64_t> AgentStore::State::set(uint64_t stream_id, uint64_t stored_upto) {
-  for (auto it = streams.begin(); it != streams.end(); ++it) {
-    if (it->first == stream_id) {
-      streams.erase(it);
-      break;
-    }
-  }
-  streams.insert(streams.begin(), {stream_id, stored_upto});
-  if (streams.size() <= kMaxStreams) {
-    return std::nullopt;
-  }
-  uint64_t evicted = streams.back().first;
-  streams.pop_back();
-  return evicted;
-}
 
 bool is_safe_identity(std::string_view identity) {
   if (identity.empty() || identity.size() > 128 || identity.front() == '.') {
@@ -117,8 +51,17 @@ AgentStore::AgentStore(std::string dir, std::string identity, StoreLimits limits
     : dir_(std::move(dir)), identity_(std::move(identity)), limits_(limits) {}
 
 AgentStore::~AgentStore() {
+  close_files();
+}
+
+void AgentStore::close_files() {
   if (fd_ >= 0) {
     ::close(fd_);
+    fd_ = -1;
+  }
+  if (chain_fd_ >= 0) {
+    ::close(chain_fd_);
+    chain_fd_ = -1;
   }
 }
 
@@ -137,9 +80,9 @@ Result<std::unique_ptr<AgentStore>> AgentStore::open(const std::string& data_dir
   return store;
 }
 
-std::string AgentStore::file_path(uint32_t index) const {
-  char name[32];
-  std::snprintf(name, sizeof name, "/events-%08u.jsonl", index);
+std::string AgentStore::file_path(uint32_t index, const char* extension) const {
+  char name[40];
+  std::snprintf(name, sizeof name, "/events-%08u.%s", index, extension);
   return dir_ + name;
 }
 
@@ -161,38 +104,44 @@ Status AgentStore::recover() {
       return corruption("'" + dir_ + "' holds events files but no state file; restore the state " +
                         "file, or move the events files away to accept this agent again");
     }
-    state_ = State{};
+    state_ = StoreState{};
+    state_.chain_size = kChainHeaderSize;
     ASSAS_RETURN_IF_ERROR(commit(state_));
-    return open_file(state_.file_index, state_.file_size);
+    return open_files(state_.file_index, 0, 0, kChainHeaderSize);
   }
-  size_t crc_at = text->rfind("crc ");
-  unsigned stored_crc = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> streams;
-  unsigned index = 0;
-  unsigned long long size = 0;  // NOLINT(google-runtime-int)
-  bool ok = crc_at != std::string::npos &&
-            std::sscanf(text->c_str() + crc_at, "crc %8x", &stored_crc) == 1 &&
-            stored_crc == crc32c::value(std::string_view(*text).substr(0, crc_at)) &&
-            decode_state(text->substr(0, crc_at), streams, index, size) && index >= 1 &&
-            index <= kMaxFileIndex;
-  if (!ok) {
+  std::optional<StoreState> decoded = decode_store_state(*text);
+  if (!decoded) {
     return corruption("state file '" + path +
                       "' is damaged; the stored events are intact, but de-duplication state is "
                       "lost: move the file away to accept this agent again (resent batches may "
                       "then be stored twice)");
   }
-  state_ = State{std::move(streams), index, size};
-  // A file after the committed one was started by a rotation that never committed: all it holds
-  // was never acknowledged, and the agent sends it again.
+  state_ = std::move(*decoded);
+  // Files after the committed ones were started by a rotation that never committed: all they
+  // hold was never acknowledged, and the agent sends it again.
   for (uint32_t later = state_.file_index + 1; later <= kMaxFileIndex; ++later) {
-    std::string later_path = file_path(later);
-    if (::unlink(later_path.c_str()) != 0) {
+    bool removed = false;
+    for (const char* extension : {"jsonl", "chain"}) {
+      std::string later_path = file_path(later, extension);
+      if (::unlink(later_path.c_str()) == 0) {
+        removed = true;
+        ASSAS_LOG(kWarn, "removed a file started but never committed; the agent resends it",
+                  log::kv("file", later_path));
+      }
+    }
+    if (!removed) {
       break;
     }
-    ASSAS_LOG(kWarn, "removed an events file started but never committed; the agent resends it",
-              log::kv("file", later_path));
   }
-  return open_file(state_.file_index, state_.file_size);
+  if (state_.format == 3) {
+    return open_files(state_.file_index, state_.file_size, state_.file_lines, state_.chain_size);
+  }
+  // An older state: open_files works out the lines and the chain file, and they are committed at
+  // once, so that a chain record written later is never left uncut past a state that cannot say
+  // where the chain file ends.
+  ASSAS_RETURN_IF_ERROR(
+      open_files(state_.file_index, state_.file_size, std::nullopt, std::nullopt));
+  return commit(state_);
 }
 
 Result<bool> AgentStore::has_events_files() const {
@@ -212,72 +161,154 @@ Result<bool> AgentStore::has_events_files() const {
   return found;
 }
 
-Status AgentStore::open_file(uint32_t index, uint64_t committed_size) {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
+Status AgentStore::open_files(uint32_t index, uint64_t events_size, std::optional<uint64_t> lines,
+                              std::optional<uint64_t> chain_size) {
+  close_files();
+  std::string path = file_path(index, "jsonl");
+  Result<int> fd = open_committed_file(path, events_size, "events");
+  if (!fd.is_ok()) {
+    return fd.status();
   }
-  std::string path = file_path(index);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd_ < 0) {
-    return posix_status("open '" + path + "'", errno);
-  }
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    return posix_status("stat '" + path + "'", errno);
-  }
-  if (static_cast<uint64_t>(st.st_size) > committed_size) {
-    ASSAS_LOG(kWarn, "cutting off events written but never acknowledged; the agent resends them",
-              log::kv("file", path),
-              log::kv("bytes", static_cast<uint64_t>(st.st_size) - committed_size));
-    if (::ftruncate(fd_, static_cast<off_t>(committed_size)) != 0) {
-      return posix_status("truncate '" + path + "'", errno);
+  fd_ = *fd;
+  if (!lines) {
+    // A state of format 1 or 2: count the committed lines once.
+    Result<uint64_t> counted = count_lines(fd_, events_size, path);
+    if (!counted.is_ok()) {
+      return counted.status();
     }
-  } else if (static_cast<uint64_t>(st.st_size) < committed_size) {
-    return corruption("'" + path + "' is shorter than its committed size; events acknowledged " +
-                      "earlier are missing from it");
+    lines = *counted;
   }
+  ASSAS_RETURN_IF_ERROR(open_chain_file(index, events_size, chain_size));
   state_.file_index = index;
-  state_.file_size = committed_size;
+  state_.file_size = events_size;
+  state_.file_lines = *lines;
   return Status::ok();
 }
 
-Status AgentStore::commit(const State& state) {
-  return atomic_write_file(dir_ + "/state",
-                           encode_state(state.streams, state.file_index, state.file_size));
+// Sets state_.chain_size to what is committed in the chain file, which then starts with its header.
+Status AgentStore::open_chain_file(uint32_t index, uint64_t events_size,
+                                   std::optional<uint64_t> chain_size) {
+  std::string path = file_path(index, "chain");
+  uint64_t committed = chain_size.value_or(0);
+  if (!chain_size) {
+    // A state of format 1 or 2 does not know the chain file: keep the whole records it has (a
+    // version with the chain ran before an older one), or start it.
+    int probe = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (probe >= 0) {
+      Result<uint64_t> size = file_size_of(probe, path);
+      Result<uint64_t> end = size.is_ok() ? last_line_end(probe, *size, path) : size;
+      ::close(probe);
+      if (!end.is_ok()) {
+        return end.status();
+      }
+      committed = *end;
+    } else if (errno != ENOENT) {
+      return posix_status("open '" + path + "'", errno);
+    }
+    if (committed < kChainHeaderSize && events_size > 0) {
+      ASSAS_LOG(kWarn,
+                "the events stored before this version have no chain records; they cannot be "
+                "verified, those stored from now on can",
+                log::kv("agent", identity_), log::kv("file", path));
+    }
+  }
+  if (committed > kChainHeaderSize) {
+    Result<int> fd = open_committed_file(path, committed, "chain records");
+    if (!fd.is_ok()) {
+      return fd.status();
+    }
+    chain_fd_ = *fd;
+    state_.chain_size = committed;
+    return Status::ok();
+  }
+  // No record committed: the file is new, holds just its header, or a header that never became
+  // durable; it is started again (the header is always the same bytes).
+  Result<int> fd = open_private_file(path);
+  if (!fd.is_ok()) {
+    return fd.status();
+  }
+  chain_fd_ = *fd;
+  Result<uint64_t> size = file_size_of(chain_fd_, path);
+  ASSAS_RETURN_IF_ERROR(size.status());
+  if (*size > kChainHeaderSize) {
+    ASSAS_LOG(kWarn, "cutting off what was written but never acknowledged; the agent resends it",
+              log::kv("file", path), log::kv("bytes", *size - kChainHeaderSize));
+  }
+  Status s = Status::ok();
+  if (::ftruncate(chain_fd_, 0) != 0) {
+    s = posix_status("truncate '" + path + "'", errno);
+  }
+  if (s.is_ok()) {
+    s = pwrite_all(chain_fd_, kChainFileHeader, 0, path);
+  }
+  if (s.is_ok() && ::fdatasync(chain_fd_) != 0) {
+    s = posix_status("fdatasync '" + path + "'", errno);
+  }
+  ASSAS_RETURN_IF_ERROR(s);
+  committed = kChainHeaderSize;
+  state_.chain_size = committed;
+  return Status::ok();
+}
+
+Status AgentStore::commit(const StoreState& state) {
+  return atomic_write_file(dir_ + "/state", encode_store_state(state));
 }
 
 uint64_t AgentStore::stored_upto(uint64_t stream_id) const {
   return state_.upto(stream_id);
 }
 
+StoreCounts AgentStore::take_counts() {
+  StoreCounts out = counts_;
+  counts_ = StoreCounts{};
+  return out;
+}
+
 Result<WriteOutcome> AgentStore::write(uint64_t stream_id, std::vector<ReceivedBatch>& batches) {
   WriteOutcome outcome;
   // Work on copies: the state moves only once the write is durable and committed, so a failure
   // anywhere below leaves the store exactly as the last commit describes it.
-  const bool new_stream = std::none_of(state_.streams.begin(), state_.streams.end(),
-                                       [&](const auto& s) { return s.first == stream_id; });
-  uint64_t new_upto = state_.upto(stream_id);
+  const StreamState* known = state_.find(stream_id);
+  const bool new_stream = known == nullptr;
+  uint64_t new_upto = known == nullptr ? 0 : known->upto;
+  std::optional<ChainHead> head;
+  if (known != nullptr && known->head_link) {
+    head = ChainHead{known->upto, *known->head_link};
+  }
   const uint64_t old_upto = new_upto;
   json_.clear();
+  records_.clear();
+  new_certs_.clear();
+  uint64_t lines = 0;
   Status refused;
   for (ReceivedBatch& batch : batches) {
     if (batch.seq <= new_upto) {
       ++outcome.duplicates_dropped;
       continue;
     }
-    Status s = format_batch(batch, outcome.events_written);
-    if (!s.is_ok()) {
-      refused = s.with_context("batch " + std::to_string(batch.seq));
+    Result<ChainRecord> record = format_batch(stream_id, batch);
+    if (!record.is_ok()) {
+      refused = record.status().with_context("batch " + std::to_string(batch.seq));
       break;
     }
+    record->line = lines + 1;  // made absolute once the file it goes to is known
+    lines += record->events;
+    judge(*record, batch, head);
+    head = ChainHead{batch.seq, record->link};
     new_upto = batch.seq;
+    records_.push_back(std::move(record).value());
   }
+  counts_.duplicates += outcome.duplicates_dropped;
   if (new_upto != old_upto) {
-    Status s = append_and_commit(stream_id, new_upto);
+    Status s = save_certificates();
+    if (s.is_ok()) {
+      s = append_and_commit(stream_id, new_upto, head->link, lines);
+    }
     if (!s.is_ok()) {
       return s;
     }
+    outcome.events_written = lines;
+    count_committed();
     if (new_stream) {
       ASSAS_LOG(kInfo, "agent started a new stream (a new buffer, or a load-balancing lane)",
                 log::kv("agent", identity_), log::kv("stream", stream_id),
@@ -291,7 +322,9 @@ Result<WriteOutcome> AgentStore::write(uint64_t stream_id, std::vector<ReceivedB
   return outcome;
 }
 
-Status AgentStore::format_batch(const ReceivedBatch& batch, uint64_t& events_written) {
+// Formats the batch's events as JSON lines and, in the same decoding pass, hashes their canonical
+// encodings (exactly as transport::hash_batch does on the agent) for the batch's link.
+Result<ChainRecord> AgentStore::format_batch(uint64_t stream_id, const ReceivedBatch& batch) {
   if (batch.event_count > limits_.max_batch_events) {
     return corruption("declares " + std::to_string(batch.event_count) +
                       " events, over the limit of " + std::to_string(limits_.max_batch_events));
@@ -299,15 +332,24 @@ Status AgentStore::format_batch(const ReceivedBatch& batch, uint64_t& events_wri
   Status s = decompressor_.decompress(batch.codec, batch.payload, batch.raw_size,
                                       limits_.max_batch_bytes, raw_);
   const size_t mark = json_.size();
-  uint64_t events = 0;
+  ChainRecord record;
+  record.stream = stream_id;
+  record.seq = batch.seq;
+  record.prev_seq = batch.chain.prev_seq;
+  record.prev_link = batch.chain.prev_link;
   if (s.is_ok()) {
     s = transport::decode_batch(
         raw_, batch.event_count,
         [&](const transport::DecodedBatchHeader& header, const transport::DecodedEvent& event) {
           transport::append_event_json(json_, identity_, header.host, event);
-          ++events;
+          std::string_view canonical = hasher_.add(transport::CanonicalEventView{
+              event.time_ns, header.host, event.stream->collector, event.stream->source,
+              event.offset, event.stream->fields, event.fields, event.message});
+          record.fingerprints.push_back(transport::event_fingerprint(canonical));
         });
   }
+  const uint32_t events = hasher_.events();
+  const transport::Digest content = hasher_.finish();  // also starts over after a failure
   if (s.is_ok() && events != batch.event_count) {
     s = corruption("holds " + std::to_string(events) + " events, not the declared " +
                    std::to_string(batch.event_count));
@@ -316,39 +358,100 @@ Status AgentStore::format_batch(const ReceivedBatch& batch, uint64_t& events_wri
     json_.resize(mark);  // a corrupt batch writes nothing
     return s;
   }
-  events_written += events;
+  record.events = events;
+  record.link = transport::chain_link(batch.seq, batch.chain.prev_seq, batch.chain.prev_link,
+                                      events, content);
+  return record;
+}
+
+void AgentStore::judge(ChainRecord& record, const ReceivedBatch& batch,
+                       const std::optional<ChainHead>& head) {
+  record.status = chain_verdict(batch.chain, head);
+  if (batch.chain.signature.empty()) {
+    return;
+  }
+  record.signature = batch.chain.signature;
+  if (batch.signer == nullptr || !transport::verify_checkpoint(batch.signer->key(), batch.seq,
+                                                               record.link, record.signature)) {
+    record.status += "+break-signature";
+    return;
+  }
+  record.cert = batch.signer->fingerprint();
+  bool queued = std::any_of(new_certs_.begin(), new_certs_.end(),
+                            [&](const auto& key) { return key->fingerprint() == record.cert; });
+  if (!queued && saved_certs_.count(record.cert) == 0) {
+    new_certs_.push_back(batch.signer);
+  }
+}
+
+// The certificates that verified checkpoints go to certs/ before any record naming them is
+// committed, so that `verify` always finds the certificate a record names.
+Status AgentStore::save_certificates() {
+  for (const std::shared_ptr<const AgentKey>& key : new_certs_) {
+    std::string dir = dir_ + "/certs";
+    std::string path = dir + "/" + key->fingerprint() + ".pem";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT) {
+        return posix_status("stat '" + path + "'", errno);
+      }
+      ASSAS_RETURN_IF_ERROR(ensure_private_dir(dir));
+      ASSAS_RETURN_IF_ERROR(atomic_write_file(path, key->pem()));
+      ASSAS_LOG(kInfo, "stored the certificate that signs the agent's chain",
+                log::kv("agent", identity_), log::kv("file", path));
+    }
+    saved_certs_.insert(key->fingerprint());
+  }
+  new_certs_.clear();
   return Status::ok();
 }
 
-Status AgentStore::append_and_commit(uint64_t stream_id, uint64_t stored_upto) {
+Status AgentStore::append_and_commit(uint64_t stream_id, uint64_t stored_upto,
+                                     const transport::Digest& head_link, uint64_t lines) {
   if (state_.file_size > 0 && state_.file_size + json_.size() > limits_.max_file_size) {
     if (state_.file_index >= kMaxFileIndex) {
       return resource_exhausted("'" + dir_ + "' has used every events file number; move the " +
                                 "files away");
     }
-    // The full file was synced with its last commit. If we crash before the state names the new
-    // file, recover() removes it again.
-    ASSAS_RETURN_IF_ERROR(open_file(state_.file_index + 1, 0));
+    // The full files were synced with their last commit. If we crash before the state names the
+    // new ones, recover() removes them again.
+    ASSAS_RETURN_IF_ERROR(open_files(state_.file_index + 1, 0, 0, kChainHeaderSize));
   }
-  std::string path = file_path(state_.file_index);
+  chain_.clear();
+  for (ChainRecord& record : records_) {
+    record.line += state_.file_lines;
+    append_chain_record(chain_, record);
+  }
+  std::string path = file_path(state_.file_index, "jsonl");
+  std::string chain_path = file_path(state_.file_index, "chain");
   Status s = pwrite_all(fd_, json_, static_cast<off_t>(state_.file_size), path);
+  if (s.is_ok()) {
+    s = pwrite_all(chain_fd_, chain_, static_cast<off_t>(state_.chain_size), chain_path);
+  }
   // Durable, then committed, then (by the caller) acknowledged. fdatasync also makes a new
   // file's size durable; its name is made durable by commit()'s fsync of the directory.
   if (s.is_ok() && ::fdatasync(fd_) != 0) {
     s = posix_status("fdatasync '" + path + "'", errno);
   }
+  if (s.is_ok() && ::fdatasync(chain_fd_) != 0) {
+    s = posix_status("fdatasync '" + chain_path + "'", errno);
+  }
   if (!s.is_ok()) {
-    // Cut off what may have reached the file, so that readers never see a partial line past
+    // Cut off what may have reached the files, so that readers never see a partial line past
     // the committed size; a failed fsync may also have dropped pages we cannot retry.
-    if (::ftruncate(fd_, static_cast<off_t>(state_.file_size)) != 0) {
+    if (::ftruncate(fd_, static_cast<off_t>(state_.file_size)) != 0 ||
+        ::ftruncate(chain_fd_, static_cast<off_t>(state_.chain_size)) != 0) {
       ASSAS_LOG(kError, "cannot cut off a failed write; it is cut at the next open",
                 log::kv("file", path), log::kv("errno", errno));
     }
     return s;
   }
-  State next = state_;
-  std::optional<uint64_t> evicted = next.set(stream_id, stored_upto);
+  StoreState next = state_;
+  std::optional<uint64_t> evicted = next.set(stream_id, stored_upto, head_link);
   next.file_size += json_.size();
+  next.file_lines += lines;
+  next.chain_size += chain_.size();
+  next.format = 3;
   s = commit(next);
   if (!s.is_ok()) {
     return s;
@@ -360,6 +463,26 @@ Status AgentStore::append_and_commit(uint64_t stream_id, uint64_t stored_upto) {
               log::kv("streams_kept", static_cast<uint64_t>(kMaxStreams)));
   }
   return Status::ok();
+}
+
+// Counts and logs the verdicts of the batches just committed.
+void AgentStore::count_committed() {
+  for (const ChainRecord& record : records_) {
+    ++counts_.batches;
+    counts_.events += record.events;
+    counts_.count_status(record.status);
+    if (!record.signature.empty()) {
+      ++(record.cert.empty() ? counts_.signatures_bad : counts_.signatures_ok);
+    }
+    if (is_break_status(record.status)) {
+      // Rate-limited by the log like every warning; the counters and the chain file have all.
+      ASSAS_LOG(kWarn, "chain break", log::kv("agent", identity_),
+                log::kv("stream", stream_hex(record.stream)), log::kv("seq", record.seq),
+                log::kv("status", record.status), log::kv("prev_seq", record.prev_seq),
+                log::kv("file", file_path(state_.file_index, "jsonl")),
+                log::kv("line", record.line));
+    }
+  }
 }
 
 }  // namespace assas::ingest

@@ -17,7 +17,7 @@ AgentChannel& IngestService::channel_for(const std::string& identity) {
   if (it == channels_.end()) {
     it = channels_
              .emplace(identity, std::make_unique<AgentChannel>(loop_, options_.data_dir, identity,
-                                                               options_.limits,
+                                                               options_.limits, totals_,
                                                                [this] { on_channel_idle(); }))
              .first;
   }

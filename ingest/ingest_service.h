@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "ingest/agent_channel.h"
+#include "ingest/ingest_stats.h"
 #include "transport/server/tls_server.h"
 
 namespace assas::ingest {
@@ -45,6 +46,10 @@ class IngestService final : public transport::ConnectionAcceptor {
   // The channel of an identity, made on first use. identity must satisfy is_safe_identity().
   AgentChannel& channel_for(const std::string& identity);
   const ServiceOptions& options() const { return options_; }
+  // What every store committed since the start (loop thread only).
+  const StoreCounts& totals() const { return totals_; }
+  // The metrics as Prometheus text.
+  std::string metrics_text() const { return render_ingest_metrics(totals_); }
   // True when no store job is running or queued.
   bool idle() const;
   // Calls done once idle() (at once if it already is): for a clean stop, after the server has
@@ -56,6 +61,7 @@ class IngestService final : public transport::ConnectionAcceptor {
 
   uv_loop_t* loop_;
   ServiceOptions options_;
+  StoreCounts totals_;  // declared before channels_, which refer to it
   // Kept for the life of the service: a channel is small, and its store must outlive its jobs.
   std::map<std::string, std::unique_ptr<AgentChannel>> channels_;
   std::function<void()> on_idle_;

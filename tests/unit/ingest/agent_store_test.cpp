@@ -41,8 +41,13 @@ ReceivedBatch make_batch(uint64_t seq, int n, std::vector<std::string> messages 
   transport::Compressor compressor(3);
   std::string compressed;
   REQUIRE(compressor.compress(transport::Codec::kZstd, raw, compressed).is_ok());
-  return ReceivedBatch{seq, static_cast<uint32_t>(messages.size()),
-                       static_cast<uint32_t>(raw.size()), transport::Codec::kZstd, compressed};
+  ReceivedBatch batch;
+  batch.seq = seq;
+  batch.event_count = static_cast<uint32_t>(messages.size());
+  batch.raw_size = static_cast<uint32_t>(raw.size());
+  batch.codec = transport::Codec::kZstd;
+  batch.payload = compressed;
+  return batch;
 }
 
 std::unique_ptr<AgentStore> open_store(const TempDir& dir, StoreLimits limits = {}) {
@@ -200,7 +205,7 @@ TEST_CASE("a damaged state file is refused with what to do about it", "[store]")
   store.reset();
   std::string path = dir.path() + "/web-01/state";
   std::string state = read_text_file(path);
-  state[state.find("stored_upto 1") + 12] = '9';
+  state[state.find("\nstream 7 1 ") + 10] = '9';  // the stored seq, under an unchanged CRC
   assas::test::write_text_file(path, state);
   Result<std::unique_ptr<AgentStore>> reopened = AgentStore::open(dir.path(), "web-01", {});
   REQUIRE_FALSE(reopened.is_ok());
