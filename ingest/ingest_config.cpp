@@ -33,6 +33,38 @@ Status parse_listen(const ConfigNode& node, std::vector<std::string>& listen) {
   return Status::ok();
 }
 
+// listen: an address ("127.0.0.1:9465", "[::1]:9465"), true for 127.0.0.1:9465, or false. Port 0
+// picks a free port (tests).
+Status parse_metrics_listen(const ConfigNode& node, IngestMetricsOptions& metrics) {
+  if (Result<bool> on = node.as_bool(); on.is_ok()) {
+    metrics.enabled = *on;
+    return Status::ok();
+  }
+  Result<std::string> text = node.as_string();
+  if (!text.is_ok()) {
+    return text.status();
+  }
+  Result<transport::Endpoint> endpoint = transport::parse_endpoint(*text, true);
+  if (!endpoint.is_ok()) {
+    return node.error(endpoint.status().message());
+  }
+  Result<sockaddr_storage> address = transport::listen_sockaddr(*endpoint);
+  if (!address.is_ok()) {
+    return node.error(address.status().message());
+  }
+  metrics.enabled = true;
+  metrics.listen = std::move(endpoint).value();
+  return Status::ok();
+}
+
+Status parse_metrics(const ConfigNode& node, IngestMetricsOptions& metrics) {
+  ASSAS_RETURN_IF_ERROR(node.expect_map());
+  if (std::optional<ConfigNode> listen = node.get("listen")) {
+    ASSAS_RETURN_IF_ERROR(parse_metrics_listen(*listen, metrics));
+  }
+  return node.no_unknown_keys();
+}
+
 Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
   ServiceOptions& s = config.service;
@@ -66,6 +98,9 @@ Status parse_ingest(const ConfigNode& node, IngestConfig& config) {
   ASSAS_RETURN_IF_ERROR(
       node.optional_choice("log_level", level, {"debug", "info", "warn", "error"}));
   log::parse_level(level, config.log_level);
+  if (std::optional<ConfigNode> metrics = node.get("metrics")) {
+    ASSAS_RETURN_IF_ERROR(parse_metrics(*metrics, config.metrics));
+  }
   return node.no_unknown_keys();
 }
 

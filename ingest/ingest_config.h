@@ -2,7 +2,8 @@
 
 // assas-ingest's configuration file (docs/ingest.md has every key and its default):
 //   ingest: { listen, data_dir, max_connections, max_file_size, max_batch_bytes, max_frame,
-//             window: { batches, bytes }, handshake_timeout, idle_timeout, log_level }
+//             window: { batches, bytes }, handshake_timeout, idle_timeout, log_level,
+//             metrics: { listen } }
 //   tls:    { ca, cert, key, crl, crl_check_interval }   (ca, cert and key required)
 // Unknown keys are errors, with file, line, column and the list of valid keys.
 
@@ -14,6 +15,7 @@
 #include "base/config_node.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "ingest/ingest_metrics.h"
 #include "ingest/ingest_service.h"
 #include "transport/server/tls_server.h"
 
@@ -23,6 +25,7 @@ struct IngestConfig {
   std::string path;  // the file it came from, for messages
   transport::TlsServerOptions server;
   ServiceOptions service;
+  IngestMetricsOptions metrics;
   log::Level log_level = log::Level::kInfo;
   // The tls ca, cert and key values, for messages that point at them.
   std::vector<std::pair<ConfigNode, ConfigFileKind>> tls_file_nodes;

@@ -14,6 +14,7 @@
 #include "base/service_notifier.h"
 #include "base/uv_util.h"
 #include "ingest/ingest_config.h"
+#include "ingest/ingest_metrics.h"
 #include "ingest/ingest_service.h"
 #include "ingest/verify/verify_command.h"
 #include "transport/server/tls_server.h"
@@ -24,6 +25,7 @@ namespace {
 struct Runtime {
   transport::TlsServer* server = nullptr;
   IngestService* service = nullptr;
+  IngestMetricsEndpoint* metrics = nullptr;  // null unless ingest.metrics.listen is set
   uv_signal_t sigterm{};
   uv_signal_t sigint{};
   uv_signal_t sighup{};
@@ -37,6 +39,9 @@ void close_runtime(Runtime& rt) {
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.sighup), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&rt.drain), nullptr);
+  if (rt.metrics != nullptr) {
+    rt.metrics->close([] {});
+  }
   rt.notifier->close([] {});
 }
 
@@ -110,6 +115,15 @@ int run(const std::string& config_path, bool check_only) {
   rt.notifier = &notifier;
   rt.server = server->get();
   rt.service = &service;
+  std::unique_ptr<IngestMetricsEndpoint> metrics;
+  if (config->metrics.enabled) {
+    metrics = std::make_unique<IngestMetricsEndpoint>(
+        &loop, config->metrics, [&service] { return service.metrics_text(); });
+    rt.metrics = metrics.get();
+    if (started.is_ok()) {
+      started = metrics->start();
+    }
+  }
   uv_signal_init(&loop, &rt.sigterm);
   uv_signal_init(&loop, &rt.sigint);
   uv_signal_init(&loop, &rt.sighup);

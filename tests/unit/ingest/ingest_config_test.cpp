@@ -89,3 +89,37 @@ TEST_CASE("a missing certificate file is named at its position", "[config]") {
 }
 
 }  // namespace assas::ingest
+
+namespace assas::ingest {
+
+TEST_CASE("the ingest metrics endpoint is off by default and takes an address or true",
+          "[config]") {
+  assas::test::TempDir dir;
+  Loaded off = load(dir, kTls);
+  REQUIRE(off.config.is_ok());
+  REQUIRE_FALSE(off.config->metrics.enabled);
+  Loaded on = load(dir, "ingest:\n  metrics: { listen: \"[::1]:0\" }\n" + kTls);
+  INFO(on.config.status().to_string());
+  REQUIRE(on.config.is_ok());
+  REQUIRE(on.config->metrics.enabled);
+  REQUIRE(on.config->metrics.listen.host == "::1");
+  REQUIRE(on.config->metrics.listen.port == 0);
+  Loaded default_address = load(dir, "ingest:\n  metrics: { listen: true }\n" + kTls);
+  REQUIRE(default_address.config.is_ok());
+  REQUIRE(default_address.config->metrics.enabled);
+  REQUIRE(default_address.config->metrics.listen.to_string() == "127.0.0.1:9465");
+}
+
+TEST_CASE("a bad ingest metrics address or key is an error at its position", "[config]") {
+  assas::test::TempDir dir;
+  Loaded name = load(dir, "ingest:\n  metrics:\n    listen: \"localhost:9465\"\n" + kTls);
+  REQUIRE_FALSE(name.config.is_ok());
+  REQUIRE_THAT(name.config.status().message(),
+               Catch::StartsWith(name.path + ":3:13: ingest.metrics.listen: "));
+  Loaded unknown = load(dir, "ingest:\n  metrics:\n    lisen: true\n" + kTls);
+  REQUIRE_FALSE(unknown.config.is_ok());
+  REQUIRE_THAT(unknown.config.status().message(),
+               Catch::StartsWith(unknown.path + ":3:5: ingest.metrics.lisen: unknown key"));
+}
+
+}  // namespace assas::ingest
