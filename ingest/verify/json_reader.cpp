@@ -1,10 +1,10 @@
-#include "tests/fuzz/json_check.h"
+#include "ingest/verify/json_reader.h"
 
 #include <cstdint>
 
 #include "transport/protocol/event_json.h"
 
-namespace assas::fuzz {
+namespace assas::ingest {
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -302,4 +302,4 @@ bool parse_json(std::string_view text, JsonValue& out) {
   return Reader(text).document(out);
 }
 
-}  // namespace assas::fuzz
+}  // namespace assas::ingest

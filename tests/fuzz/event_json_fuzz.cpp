@@ -14,13 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "ingest/verify/json_reader.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "tests/fuzz/json_check.h"
 #include "tests/support/base64.h"
 #include "transport/protocol/event_json.h"
 
 namespace tr = assas::transport;
-using assas::fuzz::JsonValue;
+using assas::ingest::JsonValue;
 
 namespace {
 
@@ -143,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ASSAS_FUZZ_CHECK(line.find("\xe2\x80\xa9") == std::string_view::npos);
 
   JsonValue root;
-  ASSAS_FUZZ_CHECK(assas::fuzz::parse_json(line, root));
+  ASSAS_FUZZ_CHECK(assas::ingest::parse_json(line, root));
   ASSAS_FUZZ_CHECK(root.kind == JsonValue::Kind::kObject);
   const std::vector<Member> m = members(root);
   ASSAS_FUZZ_CHECK(m.size() == 8);
