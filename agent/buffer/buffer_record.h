@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/event.h"
+#include "transport/protocol/chain.h"
 #include "transport/protocol/compression.h"
 
 namespace assas::agent {
@@ -23,7 +24,17 @@ struct BufferRecord {
   // Recorded so that start-up can take the later of the checkpoint file and the buffer (a crash
   // between "batch durable" and "checkpoint written" must not re-read those lines under new seqs).
   BatchPositions positions;
+  // The batch's place in the hash chain (docs/integrity.md): flags 0 when unchained
+  // (integrity.chain off, or a record of a version-1 segment), and then link is all zeros.
+  transport::BatchChain chain;
+  transport::Digest link{};                    // this batch's link, as the pipeline computed it
   std::shared_ptr<const std::string> payload;  // the compressed batch
+};
+
+// The newest link of a chain: what the next batch continues.
+struct ChainHead {
+  uint64_t seq = 0;
+  transport::Digest link{};
 };
 
 }  // namespace assas::agent

@@ -38,7 +38,8 @@ struct DiskBuffer::Impl {
   struct Segment {
     std::string path;
     uint64_t size_bytes = 0;
-    uint64_t max_seq = 0;  // highest durable seq in it
+    uint64_t max_seq = 0;                     // highest durable seq in it
+    uint32_t version = fmt::kSegmentVersion;  // the layout of its records
   };
   struct IndexEntry {
     uint64_t segment_id = 0;
@@ -128,7 +129,7 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
       impl->indexed_events += r.event_count;
     }
     impl->disk_bytes += seg.file_bytes;
-    impl->segments[id] = {std::move(seg.path), seg.file_bytes, seg.records.back().seq};
+    impl->segments[id] = {std::move(seg.path), seg.file_bytes, seg.records.back().seq, seg.version};
   }
   Result<uint64_t> floor = load_seq_floor(options.dir);
   if (!floor.is_ok()) {
@@ -143,6 +144,11 @@ Result<std::unique_ptr<DiskBuffer>> DiskBuffer::open(uv_loop_t* loop, Worker& wo
   impl->index.erase(impl->index.begin(), released_end);
   impl->released_upto = impl->stored_released_upto = released;
   impl->last_seq = impl->durable_seq = std::max({impl->recovery.last_seq, floor.value(), released});
+  // Newer records than the head existed (the seq floor or released_upto says so) and are gone with
+  // their links: nothing is left to continue, so the next batch starts a new chain.
+  if (impl->recovery.chain_head && impl->recovery.chain_head->seq != impl->last_seq) {
+    impl->recovery.chain_head.reset();
+  }
   impl->writer = std::make_unique<SegmentWriter>(options.dir, options.segment_size_bytes,
                                                  options.fsync, id + 1);
   int rc = uv_idle_init(loop, &impl->idle);
@@ -353,7 +359,8 @@ void DiskBuffer::Impl::on_written(InFlight& job) {
 // What a cached record costs: its payload, its positions, and the map node and control blocks
 // around them (an estimate; the point is that the bound covers more than payload bytes).
 uint64_t DiskBuffer::Impl::cached_size(const BufferRecord& record) {
-  uint64_t bytes = (record.payload ? record.payload->size() : 0) + 160;
+  uint64_t bytes = (record.payload ? record.payload->size() : 0) + 160 + sizeof(transport::Digest) +
+                   record.chain.signature.size();
   for (const auto& [source_id, position] : record.positions) {
     bytes += source_id.size() + position.token.size() + 64;
   }
@@ -392,11 +399,12 @@ void DiskBuffer::Impl::read_after(uint64_t after, ReadCallback done) {
   }
   // Jobs run in order, so this read runs before any unlink that a later release() posts.
   const IndexEntry& entry = it->second;
+  const Segment& segment = segments.at(entry.segment_id);
   auto result = std::make_shared<Result<BufferRecord>>(internal_error("read did not run"));
-  worker.post(
-      [result, path = segments.at(entry.segment_id).path, offset = entry.offset,
-       length = entry.length, seq] { *result = read_segment_record(path, offset, length, seq); },
-      [result, done = std::move(done)] { done(std::move(*result)); });
+  worker.post([result, path = segment.path, version = segment.version, offset = entry.offset,
+               length = entry.length,
+               seq] { *result = read_segment_record(path, offset, length, seq, version); },
+              [result, done = std::move(done)] { done(std::move(*result)); });
 }
 
 void DiskBuffer::Impl::release(uint64_t upto) {

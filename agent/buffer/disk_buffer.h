@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ struct RecoveryReport {
   uint64_t last_seq = 0;              // highest seq found, 0 if none
   // For every source, the position of the newest record that mentions it, with that record's seq.
   std::vector<std::pair<uint64_t, BatchPositions>> positions_by_seq;
+  // Where the hash chain continues: the seq and link of the highest-seq valid record, if that
+  // record is chained and nothing with a higher seq was ever made (DiskBuffer::open clears it when
+  // the seq floor or released_upto says newer records existed and are gone). Empty: the next batch
+  // starts a new chain.
+  std::optional<ChainHead> chain_head;
 };
 
 class DiskBuffer {

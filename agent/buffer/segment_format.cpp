@@ -1,5 +1,6 @@
 #include "agent/buffer/segment_format.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/bytes.h"
@@ -18,12 +19,19 @@ size_t varint_size(uint64_t v) {
   return n;
 }
 
+// chain = u8 flags | u64 prev_seq | prev_link | link | bytes signature (version 2).
+size_t chain_size(const BufferRecord& record) {
+  const std::string& signature = record.chain.signature;
+  return 1 + 8 + 2 * transport::kDigestBytes + varint_size(signature.size()) + signature.size();
+}
+
 size_t body_size(const BufferRecord& record) {
   size_t n = 8 + 4 + 4 + 1 + varint_size(record.positions.size());
   for (const auto& [source_id, position] : record.positions) {
     n += varint_size(source_id.size()) + source_id.size() + varint_size(position.offset) +
          varint_size(position.token.size()) + position.token.size();
   }
+  n += chain_size(record);
   return n + (record.payload ? record.payload->size() : 0);
 }
 
@@ -35,7 +43,7 @@ std::string encode_segment_header() {
   return out;
 }
 
-Status check_segment_header(std::string_view bytes) {
+Status check_segment_header(std::string_view bytes, uint32_t* version_out) {
   if (bytes.size() < kSegmentHeaderSize) {
     return corruption("segment header is cut short");
   }
@@ -43,8 +51,11 @@ Status check_segment_header(std::string_view bytes) {
     return corruption("not a segment file (bad magic)");
   }
   uint32_t version = load_u32(bytes.data() + kSegmentMagic.size());
-  if (version != kSegmentVersion) {
+  if (version < kOldestSegmentVersion || version > kSegmentVersion) {
     return corruption("unsupported segment version " + std::to_string(version));
+  }
+  if (version_out != nullptr) {
+    *version_out = version;
   }
   return Status::ok();
 }
@@ -67,6 +78,12 @@ std::string encode_record(const BufferRecord& record) {
     put_varint(out, position.offset);
     put_bytes(out, position.token);
   }
+  put_u8(out, record.chain.flags);
+  put_u64(out, record.chain.prev_seq);
+  out.append(reinterpret_cast<const char*>(record.chain.prev_link.data()),
+             record.chain.prev_link.size());
+  out.append(reinterpret_cast<const char*>(record.link.data()), record.link.size());
+  put_bytes(out, record.chain.signature);
   if (record.payload) {
     out.append(*record.payload);
   }
@@ -79,9 +96,39 @@ std::string encode_record(const BufferRecord& record) {
 
 namespace {
 
+void copy_digest(std::string_view bytes, transport::Digest& out) {
+  std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(out.data()));
+}
+
+// The chain fields of a version-2 body. The signature's length is bounded before it is copied.
+Status parse_chain(ByteReader& in, BufferRecord* out) {
+  uint8_t flags = 0;
+  uint64_t prev_seq = 0;
+  std::string_view prev_link;
+  std::string_view link;
+  std::string_view signature;
+  if (!in.get_u8(flags) || !in.get_u64(prev_seq) ||
+      !in.get_raw(prev_link, transport::kDigestBytes) ||
+      !in.get_raw(link, transport::kDigestBytes)) {
+    return corruption("record chain fields are cut short");
+  }
+  if (!in.get_bytes(signature, kMaxSignatureBytes)) {
+    return corruption("record signature is malformed or longer than " +
+                      std::to_string(kMaxSignatureBytes) + " bytes");
+  }
+  if (out != nullptr) {
+    out->chain.flags = flags;
+    out->chain.prev_seq = prev_seq;
+    copy_digest(prev_link, out->chain.prev_link);
+    copy_digest(link, out->link);
+    out->chain.signature.assign(signature);
+  }
+  return Status::ok();
+}
+
 // Parses a body; with out == nullptr it only validates, allocating nothing (recovery scans every
 // record of every segment, and the payload copies would be wasted there).
-Status parse_body(std::string_view body, BufferRecord* out) {
+Status parse_body(std::string_view body, uint32_t version, BufferRecord* out) {
   ByteReader in(body);
   BufferRecord header;
   uint8_t codec = 0;
@@ -115,6 +162,9 @@ Status parse_body(std::string_view body, BufferRecord* out) {
                                     SourcePosition{offset, std::string(token)});
     }
   }
+  if (version >= 2) {
+    ASSAS_RETURN_IF_ERROR(parse_chain(in, out != nullptr ? &header : nullptr));
+  }
   if (out != nullptr) {
     header.payload = std::make_shared<const std::string>(in.rest());
     *out = std::move(header);
@@ -124,13 +174,13 @@ Status parse_body(std::string_view body, BufferRecord* out) {
 
 }  // namespace
 
-Result<BufferRecord> decode_record_body(std::string_view body) {
+Result<BufferRecord> decode_record_body(std::string_view body, uint32_t version) {
   BufferRecord record;
-  ASSAS_RETURN_IF_ERROR(parse_body(body, &record));
+  ASSAS_RETURN_IF_ERROR(parse_body(body, version, &record));
   return record;
 }
 
-FrameResult check_frame(std::string_view data) {
+FrameResult check_frame(std::string_view data, uint32_t version) {
   FrameResult result;
   if (data.size() < 4) {
     result.check = FrameCheck::kTruncated;
@@ -163,7 +213,7 @@ FrameResult check_frame(std::string_view data) {
     return result;
   }
   // Framing is fine; the body must parse too, or it is not a record we wrote.
-  if (!parse_body(body, nullptr).is_ok()) {
+  if (!parse_body(body, version, nullptr).is_ok()) {
     result.why = "record body is malformed";
     return result;
   }

@@ -13,7 +13,7 @@ namespace fmt = segment_format;
 
 // Reads one record back (Worker thread); the index says where, the CRC says whether it is intact.
 Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offset, uint32_t length,
-                                         uint64_t seq) {
+                                         uint64_t seq, uint32_t version) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return posix_status("open segment '" + path + "'", errno);
@@ -35,12 +35,12 @@ Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offse
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  fmt::FrameResult frame = fmt::check_frame(bytes);
+  fmt::FrameResult frame = fmt::check_frame(bytes, version);
   if (frame.check != fmt::FrameCheck::kOk) {
     return corruption("segment '" + path + "' offset " + std::to_string(offset) + ": " + frame.why +
                       " (changed on disk since it was written)");
   }
-  Result<BufferRecord> record = fmt::decode_record_body(frame.body);
+  Result<BufferRecord> record = fmt::decode_record_body(frame.body, version);
   if (record.is_ok() && record->seq != seq) {
     return corruption("segment '" + path + "' offset " + std::to_string(offset) +
                       ": expected seq " + std::to_string(seq) + ", found " +

@@ -12,8 +12,9 @@
 
 namespace assas::agent {
 
-// The record of seq that the index places at offset (length bytes, header included) in path.
+// The record of seq that the index places at offset (length bytes, header included) in path, a
+// segment of version (segment_format.h).
 Result<BufferRecord> read_segment_record(const std::string& path, uint64_t offset, uint32_t length,
-                                         uint64_t seq);
+                                         uint64_t seq, uint32_t version);
 
 }  // namespace assas::agent

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -36,6 +37,8 @@ class SegmentFile {
   SegmentFile& operator=(const SegmentFile&) = delete;
 
   uint64_t size() const { return size_; }
+  // The layout its records are parsed with, from its header (kSegmentVersion until then).
+  void set_version(uint32_t version) { version_ = version; }
 
   // Up to n bytes at off (fewer at the end of the file). Valid until the next call.
   Result<std::string_view> read_at(uint64_t off, size_t n) {
@@ -73,7 +76,7 @@ class SegmentFile {
     if (!head.is_ok()) {
       return head.status();
     }
-    fmt::FrameResult first = fmt::check_frame(head.value());
+    fmt::FrameResult first = fmt::check_frame(head.value(), version_);
     if (first.check != fmt::FrameCheck::kTruncated || head->size() < fmt::kRecordHeaderSize) {
       return first;
     }
@@ -82,7 +85,7 @@ class SegmentFile {
     if (!frame.is_ok()) {
       return frame.status();
     }
-    return fmt::check_frame(frame.value());
+    return fmt::check_frame(frame.value(), version_);
   }
 
   // The offset of the next record at or after from that verifies; size() if there is none.
@@ -123,6 +126,7 @@ class SegmentFile {
   std::string path_;
   std::string window_;
   uint64_t start_ = 0;
+  uint32_t version_ = fmt::kSegmentVersion;
 };
 
 Result<std::vector<std::pair<uint64_t, std::string>>> list_segments(const std::string& dir) {
@@ -145,6 +149,8 @@ Result<std::vector<std::pair<uint64_t, std::string>>> list_segments(const std::s
 struct ScanState {
   RecoveryReport& report;
   uint64_t last_seq = 0;
+  // The record of last_seq, if it is chained: where the chain continues.
+  std::optional<ChainHead> head;
   // source_id → (seq, position) of the newest record that mentions it.
   std::map<std::string, std::pair<uint64_t, SourcePosition>> newest;
 };
@@ -165,22 +171,26 @@ Result<uint64_t> scan_one(SegmentFile& file, const std::string& name, ScannedSeg
   if (!head.is_ok()) {
     return head.status();
   }
-  Status header = fmt::check_segment_header(head.value());
+  uint32_t version = fmt::kSegmentVersion;
+  Status header = fmt::check_segment_header(head.value(), &version);
   if (size < fmt::kSegmentHeaderSize) {
     note_problem(state, name, 0, "torn segment header", size);
     return uint64_t{0};
   }
   uint64_t off = fmt::kSegmentHeaderSize;
   if (!header.is_ok()) {
+    // Its records are tried in the current layout: a damaged header says nothing about them.
     note_problem(state, name, 0, header.message(), fmt::kSegmentHeaderSize);
   }
+  file.set_version(version);
+  seg.version = version;
   while (off < size) {
     Result<fmt::FrameResult> frame = file.check_at(off);
     if (!frame.is_ok()) {
       return frame.status();
     }
     if (frame->check == fmt::FrameCheck::kOk) {
-      Result<BufferRecord> record = fmt::decode_record_body(frame->body);
+      Result<BufferRecord> record = fmt::decode_record_body(frame->body, version);
       // check_frame parsed this body already; it cannot fail now.
       ASSAS_CHECK(record.is_ok(), "a verified record body decodes");
       uint64_t seq = record->seq;
@@ -191,6 +201,10 @@ Result<uint64_t> scan_one(SegmentFile& file, const std::string& name, ScannedSeg
         seg.records.push_back(
             {seq, off, static_cast<uint32_t>(frame->frame_bytes), record->event_count});
         state.last_seq = seq;
+        state.head.reset();
+        if ((record->chain.flags & transport::BatchChain::kChained) != 0) {
+          state.head = ChainHead{seq, record->link};
+        }
         for (auto& [source_id, position] : record->positions) {
           state.newest[source_id] = {seq, std::move(position)};
         }
@@ -221,7 +235,7 @@ Result<ScanResult> scan_segments(const std::string& dir) {
     return names.status();
   }
   ScanResult result;
-  ScanState state{result.report, 0, {}};
+  ScanState state{result.report, 0, std::nullopt, {}};
   for (const auto& [first_seq, name] : names.value()) {
     std::string path = dir + "/" + name;
     int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
@@ -239,7 +253,8 @@ Result<ScanResult> scan_segments(const std::string& dir) {
       ::close(fd);
       return s;
     }
-    ScannedSegment seg{path, first_seq, static_cast<uint64_t>(st.st_size), {}};
+    ScannedSegment seg{
+        path, first_seq, static_cast<uint64_t>(st.st_size), fmt::kSegmentVersion, {}};
     // name is a structured binding, which clang 14 (the fuzz build) cannot capture implicitly.
     Result<uint64_t> good_end = [&, &segment_name = name] {
       SegmentFile file(fd, seg.file_bytes, path);
@@ -266,6 +281,7 @@ Result<ScanResult> scan_segments(const std::string& dir) {
     }
   }
   result.report.last_seq = state.last_seq;
+  result.report.chain_head = state.head;
   std::map<uint64_t, BatchPositions> by_seq;
   for (auto& [source_id, newest] : state.newest) {
     by_seq[newest.first].emplace_back(source_id, std::move(newest.second));

@@ -33,6 +33,7 @@ struct ScannedSegment {
   std::string path;
   uint64_t first_seq = 0;  // from the file name
   uint64_t file_bytes = 0;
+  uint32_t version = 0;                // of its layout (segment_format.h)
   std::vector<ScannedRecord> records;  // valid records, seq increasing
 };
 
