@@ -85,6 +85,11 @@ std::string Agent::metrics_text() const {
   m.counter("assas_buffer_write_errors_total",
             "Disk buffer appends that failed (ENOSPC, EIO, ...); each is retried.",
             p.buffer_write_errors);
+  m.counter("assas_chain_signatures_total", "Batches signed as hash chain checkpoints.",
+            p.chain_signatures);
+  m.counter("assas_chain_signature_failures_total",
+            "Checkpoint signatures that failed; those batches were kept unsigned.",
+            p.chain_signature_failures);
   uint64_t skipped_at_send = 0;
   for (const DeliveryOutputStats& o : outputs) {
     skipped_at_send += o.shipping.corrupt_batches_skipped;

@@ -13,7 +13,7 @@ namespace {
 // Bytes a record takes in the buffer beyond its payload (framing, header, positions): an
 // estimate for has_room(), which only needs to be close.
 size_t record_overhead(const BufferRecord& record) {
-  size_t bytes = 64;
+  size_t bytes = 64 + 80 + record.chain.signature.size();  // framing and header, chain fields
   for (const auto& [source_id, position] : record.positions) {
     bytes += source_id.size() + position.token.size() + 24;
   }
@@ -35,6 +35,8 @@ Pipeline::Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, Checkpoi
       options_(std::move(options)),
       batcher_(options_.limits),
       compressor_(options_.compression_level),
+      chain_(ChainOptions{options_.chain, options_.chain_head, options_.signer, options_.sign_every,
+                          options_.sign_interval}),
       next_seq_(options_.first_seq) {
   int rc = uv_timer_init(loop_, &timer_);
   ASSAS_CHECK(rc == 0, "uv_timer_init cannot fail on a valid loop");
@@ -73,7 +75,7 @@ bool Pipeline::push(const StreamPtr& stream, const Event& event) {
   ++counts.events;
   counts.bytes += event.message.size();
   if (batcher_.full()) {
-    cut_batch();
+    cut_batch(/*aged=*/false);
   } else {
     arm_timer();
   }
@@ -105,7 +107,7 @@ void Pipeline::forget(const std::vector<std::string>& source_ids) {
 
 void Pipeline::flush() {
   if (!batcher_.empty()) {
-    cut_batch();
+    cut_batch(/*aged=*/!batcher_.full());
   }
 }
 
@@ -125,13 +127,14 @@ void Pipeline::on_timer(uv_timer_t* timer) noexcept {
   auto* self = static_cast<Pipeline*>(timer->data);
   self->timer_armed_ = false;
   if (self->batcher_.due(loop_now(self->loop_))) {
-    self->cut_batch();
+    self->cut_batch(/*aged=*/!self->batcher_.full());
   } else {
     self->arm_timer();
   }
 }
 
-void Pipeline::cut_batch() {
+// aged: cut before it was full (by max_delay, or a flush); such a batch is always signed.
+void Pipeline::cut_batch(bool aged) {
   RawBatch batch = batcher_.take(options_.host);
   if (timer_armed_) {
     uv_timer_stop(&timer_);
@@ -146,10 +149,13 @@ void Pipeline::cut_batch() {
   state->raw_bytes = batch.raw.size();
   ++in_flight_;
   auto raw = std::make_shared<std::string>(std::move(batch.raw));
+  auto cut_at = std::chrono::milliseconds(uv_now(loop_));
   // Compression runs on the worker: zstd on a 1 MiB batch takes milliseconds, too long for the
-  // loop. The worker is FIFO, so compressed batches come back in seq order.
+  // loop. The worker is FIFO, so compressed batches come back in seq order, and they are linked
+  // into the chain in that order too.
   worker_.post(
-      [this, state, raw] {
+      [this, state, raw, aged, cut_at] {
+        state->chain = chain_.link(state->record, *raw, aged, cut_at);
         auto payload = std::make_shared<std::string>();
         Status s = compressor_.compress(state->record.codec, *raw, *payload);
         if (!s.is_ok()) {
@@ -164,6 +170,8 @@ void Pipeline::cut_batch() {
         state->record.payload = std::move(payload);
       },
       [this, state] {
+        stats_.chain_signatures += state->chain.signed_batch ? 1 : 0;
+        stats_.chain_signature_failures += state->chain.sign_failed ? 1 : 0;
         waiting_.push_back(std::move(*state));
         submit_next();
       });

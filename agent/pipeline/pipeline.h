@@ -17,6 +17,9 @@
 //   event is counted and the start and end of each dropping spell is logged.
 // Sequence numbers are assigned when a batch is cut, in order, and batches reach the buffer in that
 // order (the Worker is FIFO, and a batch that waits for room holds back the ones after it).
+// The Worker job that compresses a batch also links it into the hash chain and signs it when the
+// policy says so (ChainStage), before it reaches the buffer; a batch kept for a retry keeps its
+// link, and one dropped by when_full: drop_newest was linked too (the shipper tells the receiver).
 //
 // Contract: loop thread only. loop, worker, buffer and store must outlive the Pipeline. Call
 // shutdown() before destroying it.
@@ -26,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,7 @@
 #include "agent/collector.h"
 #include "agent/event_sink.h"
 #include "agent/pipeline/batcher.h"
+#include "agent/pipeline/chain_stage.h"
 #include "agent/worker.h"
 #include "base/uv_util.h"
 #include "transport/protocol/compression.h"
@@ -53,6 +58,13 @@ struct PipelineOptions {
   size_t max_pending_batches = 4;  // batches compressing or being written before kPipelineBusy
   std::chrono::milliseconds retry_delay{1000};  // after a failed buffer write
   WhenFull when_full = WhenFull::kBlock;
+  // The hash chain (docs/integrity.md; agent/pipeline/chain_stage.h): integrity.chain, where the
+  // chain continues (the disk buffer's recovered head), and the checkpoint signing policy.
+  bool chain = true;
+  std::optional<ChainHead> chain_head;
+  std::shared_ptr<const transport::ChainSigner> signer;  // null: the chain is not signed
+  uint32_t sign_every = 16;
+  std::chrono::milliseconds sign_interval{5000};
 };
 
 struct PipelineStats {
@@ -65,7 +77,9 @@ struct PipelineStats {
   uint64_t dropped_newest_events = 0;
   uint64_t dropped_oldest_batches = 0;  // when_full: drop_oldest
   uint64_t dropped_oldest_events = 0;
-  bool reading_paused_full = false;  // kBufferFull is in force
+  bool reading_paused_full = false;       // kBufferFull is in force
+  uint64_t chain_signatures = 0;          // batches signed as chain checkpoints
+  uint64_t chain_signature_failures = 0;  // signatures that failed (those batches stay unsigned)
 };
 
 // Events and message bytes that entered the pipeline from one collector.
@@ -113,12 +127,13 @@ class Pipeline final : public EventSink {
   struct Compressed {
     BufferRecord record;
     size_t raw_bytes = 0;
+    ChainOutcome chain;  // set on the Worker, counted on the loop
   };
 
   static void on_timer(uv_timer_t* timer) noexcept;
   static void on_retry_timer(uv_timer_t* timer) noexcept;
   void arm_timer();
-  void cut_batch();
+  void cut_batch(bool aged);
   void submit_next();
   // when_full: drop_*: makes room or drops the front batch; false if the batch must wait.
   bool drop_for_room();
@@ -138,6 +153,7 @@ class Pipeline final : public EventSink {
   PipelineOptions options_;
   Batcher batcher_;
   transport::Compressor compressor_;  // used only inside Worker jobs
+  ChainStage chain_;                  // likewise: the head moves only on the Worker
   std::vector<Collector*> collectors_;
   std::function<void(uint64_t)> on_durable_;
   std::function<DiskBuffer::Span()> drop_oldest_;
