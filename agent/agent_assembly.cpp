@@ -50,6 +50,9 @@ AgentOptions make_agent_options(const AgentConfig& config) {
   options.pipeline.compression_level = config.pipeline.level;
   options.pipeline.host = config.agent.host;
   options.pipeline.when_full = config.buffer.when_full;
+  options.pipeline.chain = config.integrity.chain;
+  options.pipeline.sign_every = config.integrity.sign_every;
+  options.pipeline.sign_interval = config.integrity.sign_interval;
   options.buffer = config.buffer.options;
   options.metrics.path = config.metrics.file;
   options.metrics.interval = config.metrics.interval;
@@ -125,6 +128,11 @@ Result<AgentConfig> load_checked_agent_config(const std::string& path) {
     return config.status();
   }
   ASSAS_RETURN_IF_ERROR(validate_agent_config_files(*config));
+  Result<std::shared_ptr<const transport::ChainSigner>> signer =
+      make_chain_signer(config->integrity);
+  if (!signer.is_ok()) {
+    return signer.status();
+  }
   for (const CollectorSpec& spec : config->collectors) {
     ASSAS_RETURN_IF_ERROR(collectors::check_collector_config(spec.type, spec.name, spec.node));
   }

@@ -59,7 +59,18 @@ Status AgentService::start_agent(const AgentConfig& config) {
   if (!collectors.is_ok()) {
     return collectors.status();
   }
-  Status started = agent_->start(make_agent_options(config), std::move(collectors).value(),
+  Result<std::shared_ptr<const transport::ChainSigner>> signer =
+      make_chain_signer(config.integrity);
+  if (!signer.is_ok()) {
+    return signer.status();
+  }
+  AgentOptions options = make_agent_options(config);
+  options.pipeline.signer = std::move(signer).value();
+  if (config.integrity.chain && !options.pipeline.signer) {
+    ASSAS_LOG(kWarn, "integrity: no signing key; the chain is not signed",
+              log::kv("fix", "set integrity.signing_key, or add an output of type assas"));
+  }
+  Status started = agent_->start(std::move(options), std::move(collectors).value(),
                                  [&](uint64_t stream_id) -> Result<std::vector<OutputLanes>> {
                                    std::vector<OutputLanes> outputs;
                                    Status made = make_outputs(loop_, config, stream_id, outputs);

@@ -236,6 +236,10 @@ Result<AgentConfig> parse_agent_config(const ConfigNode& root) {
   if (std::optional<ConfigNode> metrics = root.get("metrics")) {
     ASSAS_RETURN_IF_ERROR(parse_metrics(*metrics, config.metrics));
   }
+  if (std::optional<ConfigNode> integrity = root.get("integrity")) {
+    ASSAS_RETURN_IF_ERROR(parse_integrity(*integrity, config.integrity));
+  }
+  default_signing_key(config.outputs, config.integrity);
   ASSAS_RETURN_IF_ERROR(root.no_unknown_keys());
   return config;
 }
@@ -246,6 +250,11 @@ Status validate_agent_config_files(const AgentConfig& config) {
       ASSAS_RETURN_IF_ERROR(
           check_config_file(node, is_key ? ConfigFileKind::kPrivateKey : ConfigFileKind::kPublic));
     }
+  }
+  const IntegrityConfig& integrity = config.integrity;
+  if (integrity.chain && integrity.signing_key_node) {
+    ASSAS_RETURN_IF_ERROR(
+        check_config_file(*integrity.signing_key_node, ConfigFileKind::kPrivateKey));
   }
   return Status::ok();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/buffer/disk_buffer.h"
+#include "agent/config/integrity_config.h"
 #include "agent/config/output_config.h"
 #include "agent/metrics_endpoint.h"
 #include "agent/pipeline/batcher.h"
@@ -64,6 +65,7 @@ struct AgentConfig {
   BufferConfig buffer;
   MetricsConfig metrics;
   std::vector<OutputSpec> outputs;
+  IntegrityConfig integrity;
 };
 
 // Parses path. Syntax and value errors only; see validate_agent_config_files for the files.
