@@ -6,6 +6,18 @@
 
 namespace assas::agent {
 
+uint8_t outgoing_chain_flags(const transport::BatchChain& chain, uint64_t previous_seq,
+                             uint32_t lane_count) {
+  uint8_t flags = chain.flags;
+  if (lane_count > 1) {
+    return static_cast<uint8_t>(flags | transport::BatchChain::kLane);
+  }
+  if ((flags & transport::BatchChain::kChained) != 0 && chain.prev_seq > previous_seq) {
+    flags = static_cast<uint8_t>(flags | transport::BatchChain::kAgentLost);
+  }
+  return flags;
+}
+
 Shipper::Shipper(DiskBuffer& buffer, transport::Output& output, uint64_t made_before, uint32_t lane,
                  uint32_t lane_count)
     : buffer_(buffer),
@@ -77,6 +89,7 @@ Status Shipper::on_connected(uint64_t stored_upto) {
   acked_upto_ = std::max(acked_upto_, stored_upto);
   stats_.acked_upto = acked_upto_;
   sent_upto_ = std::max({stored_upto, released_upto_, acked_upto_});
+  receiver_has_upto_ = stored_upto;
   ASSAS_LOG(kInfo, "connected to receiver", log::kv("output", output_.name()),
             log::kv("receiver_stored_upto", stored_upto),
             log::kv("buffered_upto", buffer_.durable_seq()));
@@ -154,8 +167,11 @@ void Shipper::pump() {
     sent_upto_ = r.seq;
     ++stats_.batches_sent;
     inflight_.push_back(InFlight{r.seq, r.event_count, std::chrono::steady_clock::now()});
-    output_.send(
-        transport::OutgoingBatch{r.seq, r.event_count, r.raw_size, r.codec, r.payload, {}});
+    transport::OutgoingBatch batch{r.seq,   r.event_count, r.raw_size,
+                                   r.codec, r.payload,     std::move(r.chain)};
+    batch.chain.flags = outgoing_chain_flags(batch.chain, receiver_has_upto_, lane_count_);
+    receiver_has_upto_ = r.seq;
+    output_.send(std::move(batch));
     pump();
   });
 }

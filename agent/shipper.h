@@ -28,6 +28,14 @@
 
 namespace assas::agent {
 
+// The chain flags a batch goes out with (docs/integrity.md, "On the wire"): the record's own,
+// plus kLane with more than one lane (a lane's predecessor may be at another receiver), or, with
+// one lane, kAgentLost when the record continues a batch above previous_seq, the seq of the last
+// batch this stream's receiver has or was sent in this session: the batches between were lost by
+// the agent (corrupt at open or when read back, dropped by when_full, or cut loose by skip_to).
+uint8_t outgoing_chain_flags(const transport::BatchChain& chain, uint64_t previous_seq,
+                             uint32_t lane_count);
+
 struct ShipperStats {
   uint64_t batches_sent = 0;
   uint64_t batches_acked = 0;  // acknowledgements that moved stored_upto forward
@@ -101,8 +109,11 @@ class Shipper final : public transport::OutputListener {
   bool connected_ = false;
   bool stopped_ = false;
   bool reading_ = false;
-  uint64_t session_ = 0;     // incremented per connection, to ignore reads of a previous session
-  uint64_t sent_upto_ = 0;   // highest seq handed to the output in this session
+  uint64_t session_ = 0;    // incremented per connection, to ignore reads of a previous session
+  uint64_t sent_upto_ = 0;  // highest seq handed to the output in this session
+  // The seq of the batch this stream's receiver has or was sent last in this session: stored_upto
+  // at on_connected, then each batch sent (not those skipped), for outgoing_chain_flags().
+  uint64_t receiver_has_upto_ = 0;
   uint64_t acked_upto_ = 0;  // highest seq the receiver durably stored (or skipped past)
   uint64_t released_upto_ = 0;
   std::deque<InFlight> inflight_;  // in seq order; bounded by the output's window

@@ -277,6 +277,11 @@ TEST_CASE("a batch damaged on disk after it was written is skipped and counted a
   REQUIRE(core.output().sent[0].seq == 1);
   REQUIRE(core.output().sent[1].seq == 3);
   REQUIRE(core.stats_of(0).shipping.corrupt_batches_skipped == 1);
+  // The receiver is told that the agent lost batch 2: batch 3 continues it (issue 10).
+  REQUIRE(core.output().sent[0].chain.flags == transport::BatchChain::kChained);
+  REQUIRE(core.output().sent[1].chain.prev_seq == 2);
+  REQUIRE(core.output().sent[1].chain.flags ==
+          (transport::BatchChain::kChained | transport::BatchChain::kAgentLost));
   run_until(core.harness.loop(), [&] { return core.store->persisted_seq() == 3; });
   core.output().ack(3);  // the receiver's cumulative ack covers the skipped seq too
   REQUIRE(core.buffer->record_count() == 0);
@@ -380,6 +385,13 @@ TEST_CASE("loadbalance lanes each send their own seqs and the buffer waits for e
   }
   REQUIRE(lane0 == std::vector<uint64_t>{2, 4});
   REQUIRE(lane1 == std::vector<uint64_t>{1, 3});
+  // A lane's predecessors are at the other receiver: marked as a lane, never as lost.
+  for (size_t lane = 0; lane < 2; ++lane) {
+    for (const auto& b : core.output_of(0, lane).sent) {
+      REQUIRE(b.chain.flags == (transport::BatchChain::kChained | transport::BatchChain::kLane));
+      REQUIRE(b.chain.prev_seq == b.seq - 1);
+    }
+  }
   core.output_of(0, 0).ack(4);
   REQUIRE(core.buffer->first_seq() == 1);  // lane 1 has acknowledged nothing
   core.output_of(0, 1).ack(1);
@@ -418,6 +430,34 @@ TEST_CASE("when_full drop_newest drops the batches that do not fit and counts th
   REQUIRE(core.collector.pauses[static_cast<int>(PauseReason::kBufferFull)] == 0);
   // The dropped lines count as read: the checkpoint is past all of them.
   REQUIRE(core.store->positions().at("file:files:1:2").offset == 1000);
+  core.finish();
+}
+
+TEST_CASE("a batch sent after batches dropped by drop_newest says the agent lost them",
+          "[pipeline][delivery][chain]") {
+  CoreSpec spec;
+  spec.buffer_max = 300;  // one batch fills it
+  spec.max_events = 5;
+  spec.when_full = WhenFull::kDropNewest;
+  Core core(spec);
+  core.output().connect(0);
+  core.output().window = 0;  // nothing is sent (or freed) for now
+  REQUIRE(fill(core, 4) == 20);
+  REQUIRE(core.pipeline->stats().dropped_newest_batches > 0);
+  core.output().window = 100;
+  core.output().writable();
+  run_until(core.harness.loop(), [&] { return !core.output().sent.empty(); });
+  core.settle();
+  uint64_t first = core.output().sent.back().seq;
+  core.output().ack(first);
+  run_until(core.harness.loop(), [&] { return core.buffer->record_count() == 0; });
+  REQUIRE(fill(core, 1) == 5);  // fits again
+  run_until(core.harness.loop(), [&] { return core.output().sent.size() == 2; });
+  const transport::OutgoingBatch& next = core.output().sent[1];
+  REQUIRE(next.seq > first + 1);  // the dropped batches were never sent
+  REQUIRE(next.chain.prev_seq == next.seq - 1);
+  REQUIRE((next.chain.flags & transport::BatchChain::kAgentLost) != 0);
+  REQUIRE((core.output().sent[0].chain.flags & transport::BatchChain::kAgentLost) == 0);
   core.finish();
 }
 
