@@ -33,7 +33,10 @@ if [ $quick -eq 0 ]; then
   # The packages and units (label packaging) are checked once, in build-test.
   # -O1, as sanitizer builds usually are: the same checks as at -O0, and the suite, the longest
   # part of CI, runs faster.
-  ctest_args="-LE packaging" run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  # The three longest tests are about time and flow (a 60 s outage, a frozen receiver, a dead
+  # output); they run in build-test, and under the sanitizers would add ~4 minutes of CI for code
+  # paths the other integration tests already drive.
+  ctest_args="-LE packaging -E (fault.4:|a.frozen.receiver|fault.12:.one.dead.output)" run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
     -DASSAS_SANITIZE=address,undefined -DASSAS_TEST_TIMEOUT_MULTIPLIER=4
 fi
 echo "== all tests passed ($(date -u +%T))"
