@@ -15,15 +15,13 @@
 namespace assas::ingest {
 namespace {
 
-// Format 3 holds 32 streams in under 4 KiB; the bound only stops a hostile file.
-constexpr size_t kMaxStateBytes = 16384;
 constexpr uint64_t kChainHeaderSize = kChainFileHeader.size();
 
 }  // namespace
 
 Status AgentStore::recover() {
   std::string path = dir_ + "/state";
-  Result<std::string> text = read_file(path, kMaxStateBytes);
+  Result<std::string> text = read_file(path, kMaxStateFileBytes);
   if (!text.is_ok() && text.status().code() != StatusCode::kNotFound) {
     return text.status();
   }

@@ -26,6 +26,8 @@
 namespace assas::ingest {
 
 inline constexpr uint32_t kMaxFileIndex = 99999999;  // the 8 digits of the file names
+// A state file is read whole; 32 streams take about 3 KiB.
+inline constexpr size_t kMaxStateFileBytes = 16384;
 
 struct StreamState {
   uint64_t id = 0;

@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 
+#include "base/file_util.h"
+#include "ingest/store_state.h"
 #include "ingest/verify/chain_file.h"
 #include "ingest/verify/event_aligner.h"
 #include "ingest/verify/events_file.h"
@@ -79,6 +81,7 @@ class AgentVerifier {
       ASSAS_RETURN_IF_ERROR(verify_file(index, pair));
       flush(events_path);
     }
+    check_state();
     tracker_.finish();
     flush("");
     report_.streams = tracker_.streams();
@@ -103,6 +106,28 @@ class AgentVerifier {
     }
     ::closedir(dir);
     return files;
+  }
+
+  // The state file commits where each stream ends: batches cut off the end of a stream, lines
+  // and chain records together, leave no trace in the files but show against it.
+  void check_state() {
+    const std::string path = dir_ + "/state";
+    Result<std::string> text = read_file(path, kMaxStateFileBytes);
+    if (!text.is_ok()) {
+      if (text.status().code() != StatusCode::kNotFound) {
+        note(Finding{path, 1, FindingKind::kInfo,
+                     "cannot read the state file (" + text.status().message() +
+                         "); the end of each stream is not checked against it"});
+      }
+      return;
+    }
+    std::optional<StoreState> state = decode_store_state(*text);
+    if (!state) {
+      note(Finding{path, 1, FindingKind::kInfo,
+                   "the state file is damaged; the end of each stream is not checked against it"});
+      return;
+    }
+    tracker_.check_state(*state, path);
   }
 
   Status verify_file(uint32_t index, FilePair pair);

@@ -153,6 +153,34 @@ bool StreamTracker::check_signature(const LocatedRecord& located, const std::str
   return false;
 }
 
+void StreamTracker::check_state(const StoreState& state, const std::string& state_path) {
+  for (const StreamState& committed : state.streams) {
+    if (!committed.head_link) {
+      continue;  // a state of an older format: its heads are unknown
+    }
+    auto it = streams_.find(committed.id);
+    const uint64_t last = it == streams_.end() ? 0 : it->second.last_seq;
+    const std::string name = "(stream " + stream_hex(committed.id) + ")";
+    if (last < committed.upto) {
+      note_(Finding{state_path, 1, FindingKind::kRemoved,
+                    "the state file committed batches up to " + std::to_string(committed.upto) +
+                        " " + name + ", but the files end " +
+                        (last == 0 ? std::string("without any of them")
+                                   : "at batch " + std::to_string(last)) +
+                        ": the end of the stream was cut off"});
+    } else if (last > committed.upto) {
+      note_(Finding{state_path, 1, FindingKind::kInfo,
+                    "batches after " + std::to_string(committed.upto) + " " + name +
+                        " were written but never committed (a crash); assas-ingest cuts them " +
+                        "off at its next start and the agent sends them again"});
+    } else if (it->second.last_link != *committed.head_link) {
+      note_(Finding{state_path, 1, FindingKind::kAltered,
+                    "batch " + std::to_string(last) + " " + name +
+                        " is not the batch the state file committed (its link differs)"});
+    }
+  }
+}
+
 void StreamTracker::finish() {
   for (const auto& [id, stream] : streams_) {
     const std::string stream_name = " of stream " + stream_hex(id);

@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 
+#include "ingest/store_state.h"
 #include "ingest/verify/agent_report.h"
 #include "ingest/verify/cert_store.h"
 #include "ingest/verify/chain_file.h"
@@ -29,6 +30,11 @@ class StreamTracker {
   // null when they are not all there in order (then the stored link is what a signature covers).
   void check(const LocatedRecord& located, const std::string& chain_path,
              const transport::Digest* computed_link);
+
+  // Compares where each stream ends with what the receiver's state file committed (state_path),
+  // so that batches cut off the end of a stream, lines and records together, do not go unseen.
+  // Call once, after the last record.
+  void check_state(const StoreState& state, const std::string& state_path);
 
   // Reports, per stream, the batches after its last signature (info). Call once, at the end.
   void finish();

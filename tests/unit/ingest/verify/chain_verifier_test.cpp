@@ -323,8 +323,11 @@ TEST_CASE("rotated files and interleaved streams verify clean", "[verify]") {
     AgentReport without = verify(agent.dir());
     INFO(dump(without));
     REQUIRE(has(without, FindingKind::kNotCovered, agent.events_path(2), 1));
-    REQUIRE(without.problems() == 0);
-    REQUIRE(exit_status(agent.dir()) == 3);
+    // The state file committed batches the remaining chain files do not reach: the end of the
+    // chain was cut off (an older store, never chained, would have no heads in its state).
+    REQUIRE(has(without, FindingKind::kRemoved, agent.dir() + "/state", 1));
+    REQUIRE(without.problems() == 2);
+    REQUIRE(exit_status(agent.dir()) == 1);
   }
   SECTION("and a removed first file is found by the second's chain") {
     REQUIRE(std::remove(agent.chain_path(1).c_str()) == 0);
@@ -405,6 +408,28 @@ TEST_CASE("verify takes an agent's directory, a data directory or a name", "[ver
   REQUIRE(exit_status(first.dir(), tmp.file("no-ca.pem")) == 2);
   test::write_lines(second.events_path(1), {"not json"});
   REQUIRE(exit_status(tmp.path()) == 1);
+}
+
+}  // namespace assas::ingest
+
+namespace assas::ingest {
+
+TEST_CASE("the last batch cut off with its chain record is found against the state file",
+          "[verify]") {
+  assas::test::TempDir tmp;
+  FakeAgentDir agent = three_batches(tmp);
+  // Lines and record removed together: nothing left in the files shows it, the state does.
+  std::vector<std::string> lines = test::read_lines(agent.events_path(1));
+  lines.resize(lines.size() - 3);
+  test::write_lines(agent.events_path(1), lines);
+  std::vector<std::string> chain = test::read_lines(agent.chain_path(1));
+  chain.pop_back();
+  test::write_lines(agent.chain_path(1), chain);
+  AgentReport report = verify(agent.dir());
+  INFO(dump(report));
+  REQUIRE(report.problems() == 1);
+  REQUIRE(has(report, FindingKind::kRemoved, agent.dir() + "/state", 1));
+  REQUIRE(exit_status(agent.dir()) == 1);
 }
 
 }  // namespace assas::ingest

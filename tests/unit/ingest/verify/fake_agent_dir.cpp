@@ -68,7 +68,7 @@ const assas::test::TestPki& second_pki() {
 FakeAgentDir::FakeAgentDir(std::string dir, const TestSigner* signer)
     : dir_(std::move(dir)), signer_(signer) {
   make_dir(dir_);
-  assas::test::write_text_file(dir_ + "/state", "a state file verify ignores\n");
+  assas::test::write_text_file(dir_ + "/state", encode_store_state(state_));
   assas::test::write_text_file(events_path(index_), "");
   assas::test::write_text_file(chain_path(index_), std::string(kChainFileHeader));
   if (signer_ != nullptr) {
@@ -177,6 +177,10 @@ uint64_t FakeAgentDir::add_batch(uint64_t stream, const BatchOptions& options) {
   lines_ += record.events;
   head.seq = seq;
   head.link = record.link;
+  // As the receiver commits it: verify checks where each stream ends against it.
+  state_.set(stream, seq, record.link);
+  state_.file_index = index_;
+  assas::test::write_text_file(dir_ + "/state", encode_store_state(state_));
   return seq;
 }
 

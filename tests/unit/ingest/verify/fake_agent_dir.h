@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ingest/chain_record.h"
+#include "ingest/store_state.h"
 #include "tests/support/test_pki.h"
 #include "transport/protocol/chain.h"
 #include "transport/tls/chain_signer.h"
@@ -66,6 +67,7 @@ class FakeAgentDir {
   uint32_t index_ = 1;
   uint64_t lines_ = 0;  // in the current events file
   std::map<uint64_t, StreamHead> heads_;
+  StoreState state_;
   uint64_t counter_ = 0;  // makes every event different
 };
 
