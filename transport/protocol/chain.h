@@ -69,17 +69,20 @@ class ContentHasher {
   ContentHasher(const ContentHasher&) = delete;
   ContentHasher& operator=(const ContentHasher&) = delete;
 
-  // Hashes one event and returns its canonical encoding (valid until the next call), so that a
-  // caller can also fingerprint it.
+  // Hashes one event and returns its canonical encoding (valid until the next call to this
+  // object), so that a caller can also fingerprint it.
   std::string_view add(const CanonicalEventView& event);
   uint32_t events() const { return events_; }
   // The digest of every event added since the last finish(); starts over.
   Digest finish();
 
  private:
+  static constexpr size_t kChunkBytes = 32 * 1024;
+  void flush();
+
   struct Impl;
   Impl* impl_;
-  std::string scratch_;
+  std::string scratch_;  // canonical encodings not hashed yet
   uint32_t events_ = 0;
 };
 
