@@ -1,29 +1,8 @@
 #include "agent/metrics_endpoint.h"
 
-#include <netinet/in.h>
-
-#include "base/log.h"
+#include "transport/http_listen.h"
 
 namespace assas::agent {
-namespace {
-
-bool is_loopback(const sockaddr_storage& address) {
-  if (address.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
-    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (address.ss_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
-    if (IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
-      return true;
-    }
-    return IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
-}
-
-}  // namespace
-
 MetricsEndpoint::MetricsEndpoint(uv_loop_t* loop, MetricsServerOptions options,
                                  std::function<std::string()> metrics,
                                  std::function<HealthInputs()> health)
@@ -35,24 +14,7 @@ MetricsEndpoint::MetricsEndpoint(uv_loop_t* loop, MetricsServerOptions options,
 }
 
 Status MetricsEndpoint::start() {
-  std::string address = options_.listen.to_string();
-  Result<sockaddr_storage> sockaddr = transport::listen_sockaddr(options_.listen);
-  if (!sockaddr.is_ok()) {
-    return sockaddr.status().with_context("metrics.listen");
-  }
-  Status s = server_.listen(reinterpret_cast<const struct sockaddr*>(&*sockaddr));
-  if (!s.is_ok()) {
-    return s.with_context("metrics.listen: cannot serve /metrics on " + address);
-  }
-  if (!is_loopback(*sockaddr)) {
-    ASSAS_LOG(kWarn,
-              "the metrics endpoint listens on a non-loopback address; it is unauthenticated, "
-              "so anyone who can reach it can read the metrics",
-              log::kv("address", address));
-  }
-  ASSAS_LOG(kInfo, "serving /metrics and /health", log::kv("address", address),
-            log::kv("port", server_.bound_port()));
-  return Status::ok();
+  return transport::listen_http(server_, options_.listen, "metrics.listen", "/metrics and /health");
 }
 
 HttpResponse MetricsEndpoint::handle(std::string_view path) const {

@@ -7,19 +7,12 @@
 #include <openssl/x509.h>
 
 #include "transport/tls/chain_signer.h"
+#include "transport/tls/tls_context.h"
 
 namespace assas::ingest {
 namespace {
 
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();  // NOLINT(google-runtime-int): OpenSSL's type
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return text;
-}
 
 }  // namespace
 
@@ -31,15 +24,16 @@ Result<std::shared_ptr<const AgentKey>> AgentKey::from_certificate(X509* cert) {
   std::string fingerprint = transport::certificate_fingerprint(cert);
   Bio bio(BIO_new(BIO_s_mem()), &BIO_free);
   if (fingerprint.empty() || !bio || PEM_write_bio_X509(bio.get(), cert) != 1) {
-    return internal_error("cannot encode the agent's certificate: " + openssl_error());
+    return transport::openssl_status(StatusCode::kInternal,
+                                     "cannot encode the agent's certificate");
   }
   char* data = nullptr;
   long size = BIO_get_mem_data(bio.get(), &data);  // NOLINT(google-runtime-int): OpenSSL's type
   std::string pem(data, static_cast<size_t>(size));
   EVP_PKEY* key = X509_get_pubkey(cert);  // a new reference, freed by ~AgentKey
   if (key == nullptr) {
-    return invalid_argument("cannot read the public key of the agent's certificate: " +
-                            openssl_error());
+    return transport::openssl_status(StatusCode::kInvalidArgument,
+                                     "cannot read the public key of the agent's certificate");
   }
   return std::shared_ptr<const AgentKey>(new AgentKey(key, std::move(fingerprint), std::move(pem)));
 }
@@ -53,7 +47,7 @@ Result<std::shared_ptr<const AgentKey>> AgentKey::from_pem(std::string_view pem)
   std::unique_ptr<X509, decltype(&X509_free)> cert(
       bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, &X509_free);
   if (!cert) {
-    return invalid_argument("not a PEM certificate: " + openssl_error());
+    return transport::openssl_status(StatusCode::kInvalidArgument, "not a PEM certificate");
   }
   return from_certificate(cert.get());
 }

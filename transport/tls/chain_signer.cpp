@@ -18,14 +18,6 @@ const EVP_MD* digest_for(EVP_PKEY* key) {
   return (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) ? nullptr : EVP_sha256();
 }
 
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();  // NOLINT(google-runtime-int): OpenSSL's type
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return text;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ChainSigner>> ChainSigner::from_key_file(const std::string& path) {
@@ -37,8 +29,9 @@ Result<std::unique_ptr<ChainSigner>> ChainSigner::from_key_file(const std::strin
   EVP_PKEY* key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
   std::fclose(file);
   if (key == nullptr) {
-    return invalid_argument("signing key '" + path + "' is not a PEM private key without a " +
-                            "passphrase: " + openssl_error());
+    return openssl_status(
+        StatusCode::kInvalidArgument,
+        "signing key '" + path + "' is not a PEM private key without a passphrase");
   }
   return std::unique_ptr<ChainSigner>(new ChainSigner(key));
 }
@@ -54,12 +47,12 @@ Result<std::string> ChainSigner::sign(uint64_t seq, const Digest& link) const {
   const auto* data = reinterpret_cast<const unsigned char*>(message.data());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_for(key_), nullptr, key_) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &size, data, message.size()) != 1) {
-    return internal_error("cannot sign a chain checkpoint: " + openssl_error());
+    return openssl_status(StatusCode::kInternal, "cannot sign a chain checkpoint");
   }
   std::string signature(size, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, data,
                      message.size()) != 1) {
-    return internal_error("cannot sign a chain checkpoint: " + openssl_error());
+    return openssl_status(StatusCode::kInternal, "cannot sign a chain checkpoint");
   }
   signature.resize(size);
   return signature;
