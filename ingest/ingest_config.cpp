@@ -4,6 +4,7 @@
 
 #include "base/config_node.h"
 #include "transport/endpoint.h"
+#include "transport/http_listen.h"
 
 namespace assas::ingest {
 namespace {
@@ -33,34 +34,10 @@ Status parse_listen(const ConfigNode& node, std::vector<std::string>& listen) {
   return Status::ok();
 }
 
-// listen: an address ("127.0.0.1:9465", "[::1]:9465"), true for 127.0.0.1:9465, or false. Port 0
-// picks a free port (tests).
-Status parse_metrics_listen(const ConfigNode& node, IngestMetricsOptions& metrics) {
-  if (Result<bool> on = node.as_bool(); on.is_ok()) {
-    metrics.enabled = *on;
-    return Status::ok();
-  }
-  Result<std::string> text = node.as_string();
-  if (!text.is_ok()) {
-    return text.status();
-  }
-  Result<transport::Endpoint> endpoint = transport::parse_endpoint(*text, true);
-  if (!endpoint.is_ok()) {
-    return node.error(endpoint.status().message());
-  }
-  Result<sockaddr_storage> address = transport::listen_sockaddr(*endpoint);
-  if (!address.is_ok()) {
-    return node.error(address.status().message());
-  }
-  metrics.enabled = true;
-  metrics.listen = std::move(endpoint).value();
-  return Status::ok();
-}
-
 Status parse_metrics(const ConfigNode& node, IngestMetricsOptions& metrics) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
   if (std::optional<ConfigNode> listen = node.get("listen")) {
-    ASSAS_RETURN_IF_ERROR(parse_metrics_listen(*listen, metrics));
+    ASSAS_RETURN_IF_ERROR(transport::parse_http_listen(*listen, metrics.enabled, metrics.listen));
   }
   return node.no_unknown_keys();
 }

@@ -26,6 +26,28 @@ bool is_loopback(const sockaddr_storage& address) {
 
 }  // namespace
 
+Status parse_http_listen(const ConfigNode& node, bool& enabled, Endpoint& address) {
+  if (Result<bool> on = node.as_bool(); on.is_ok()) {
+    enabled = *on;
+    return Status::ok();
+  }
+  Result<std::string> text = node.as_string();
+  if (!text.is_ok()) {
+    return text.status();
+  }
+  Result<Endpoint> endpoint = parse_endpoint(*text, true);
+  if (!endpoint.is_ok()) {
+    return node.error(endpoint.status().message());
+  }
+  Result<sockaddr_storage> resolved = listen_sockaddr(*endpoint);
+  if (!resolved.is_ok()) {
+    return node.error(resolved.status().message());
+  }
+  enabled = true;
+  address = std::move(endpoint).value();
+  return Status::ok();
+}
+
 Status listen_http(HttpServer& server, const Endpoint& address, std::string_view config_key,
                    std::string_view paths) {
   std::string text = address.to_string();

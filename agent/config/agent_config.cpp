@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/config_files.h"
+#include "transport/http_listen.h"
 
 namespace assas::agent {
 namespace {
@@ -121,30 +122,6 @@ Status parse_buffer(const ConfigNode& node, BufferConfig& buffer) {
   return node.no_unknown_keys();
 }
 
-// listen: an address ("127.0.0.1:9464", "[::1]:9464"), or true for 127.0.0.1:9464. Port 0 picks
-// a free port (tests).
-Status parse_metrics_listen(const ConfigNode& node, MetricsServerOptions& server) {
-  if (Result<bool> on = node.as_bool(); on.is_ok()) {
-    server.enabled = *on;
-    return Status::ok();
-  }
-  Result<std::string> text = node.as_string();
-  if (!text.is_ok()) {
-    return text.status();
-  }
-  Result<transport::Endpoint> endpoint = transport::parse_endpoint(*text, true);
-  if (!endpoint.is_ok()) {
-    return node.error(endpoint.status().message());
-  }
-  Result<sockaddr_storage> address = transport::listen_sockaddr(*endpoint);
-  if (!address.is_ok()) {
-    return node.error(address.status().message());
-  }
-  server.enabled = true;
-  server.listen = std::move(endpoint).value();
-  return Status::ok();
-}
-
 Status parse_metrics(const ConfigNode& node, MetricsConfig& metrics) {
   ASSAS_RETURN_IF_ERROR(node.expect_map());
   ASSAS_RETURN_IF_ERROR(node.optional_string("file", metrics.file));
@@ -152,7 +129,8 @@ Status parse_metrics(const ConfigNode& node, MetricsConfig& metrics) {
                                              std::chrono::milliseconds(100),
                                              std::chrono::milliseconds(3600000)));
   if (std::optional<ConfigNode> listen = node.get("listen")) {
-    ASSAS_RETURN_IF_ERROR(parse_metrics_listen(*listen, metrics.server));
+    ASSAS_RETURN_IF_ERROR(
+        transport::parse_http_listen(*listen, metrics.server.enabled, metrics.server.listen));
   }
   if (std::optional<ConfigNode> health = node.get("health")) {
     ASSAS_RETURN_IF_ERROR(health->expect_map());
