@@ -142,7 +142,7 @@ TEST_CASE("the shipped production configs are valid up to their certificate file
   Run ingest = run({ASSAS_INGEST_BIN, "--check", "--config", ingest_config}, dir);
   REQUIRE(ingest.exit_code != 0);
   REQUIRE_THAT(ingest.output, Catch::Contains(ingest_config +
-                                              ":11:7: tls.ca: file '/etc/assas/ca.pem' not found"));
+                                              ":13:7: tls.ca: file '/etc/assas/ca.pem' not found"));
 }
 
 TEST_CASE("assas-ingest refuses a private key that others can read, saying how to fix it",

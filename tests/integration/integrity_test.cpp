@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "ingest/chain_record.h"
+#include "ingest/store_state.h"
 #include "ingest/verify/stored_event.h"
 #include "tests/integration/deployment.h"
 #include "tests/integration/log_writer.h"
@@ -329,6 +331,14 @@ void forge(const std::string& dir, const TestPki& forger, bool own_certificate) 
     }
     write_lines(chain_path, chain);
   }
+  // And the state file's head, whose CRC is no signature: the forger leaves no trace but the
+  // signatures.
+  std::optional<ingest::StoreState> state =
+      ingest::decode_store_state(read_text_file(dir + "/state"));
+  REQUIRE(state);
+  REQUIRE(state->streams.size() == 1);
+  state->streams[0].head_link = prev;
+  write_text_file(dir + "/state", ingest::encode_store_state(*state));
 }
 
 }  // namespace
