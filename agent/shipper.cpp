@@ -7,13 +7,16 @@
 namespace assas::agent {
 
 uint8_t outgoing_chain_flags(const transport::BatchChain& chain, uint64_t previous_seq,
-                             uint32_t lane_count) {
+                             uint64_t acknowledged_before, uint32_t lane_count) {
   uint8_t flags = chain.flags;
   if (lane_count > 1) {
     return static_cast<uint8_t>(flags | transport::BatchChain::kLane);
   }
   if ((flags & transport::BatchChain::kChained) != 0 && chain.prev_seq > previous_seq) {
-    flags = static_cast<uint8_t>(flags | transport::BatchChain::kAgentLost);
+    // Acknowledged by an earlier session: at the receiver this output failed over to.
+    flags = static_cast<uint8_t>(flags | (chain.prev_seq <= acknowledged_before
+                                              ? transport::BatchChain::kLane
+                                              : transport::BatchChain::kAgentLost));
   }
   return flags;
 }
@@ -86,6 +89,7 @@ Status Shipper::on_connected(uint64_t stored_upto) {
     ++stats_.reconnects;
   }
   // What the receiver already holds counts as acknowledged, and sending restarts right after it.
+  acked_before_session_ = acked_upto_;
   acked_upto_ = std::max(acked_upto_, stored_upto);
   stats_.acked_upto = acked_upto_;
   sent_upto_ = std::max({stored_upto, released_upto_, acked_upto_});
@@ -169,7 +173,8 @@ void Shipper::pump() {
     inflight_.push_back(InFlight{r.seq, r.event_count, std::chrono::steady_clock::now()});
     transport::OutgoingBatch batch{r.seq,   r.event_count, r.raw_size,
                                    r.codec, r.payload,     std::move(r.chain)};
-    batch.chain.flags = outgoing_chain_flags(batch.chain, receiver_has_upto_, lane_count_);
+    batch.chain.flags =
+        outgoing_chain_flags(batch.chain, receiver_has_upto_, acked_before_session_, lane_count_);
     receiver_has_upto_ = r.seq;
     output_.send(std::move(batch));
     pump();

@@ -29,12 +29,14 @@
 namespace assas::agent {
 
 // The chain flags a batch goes out with (docs/integrity.md, "On the wire"): the record's own,
-// plus kLane with more than one lane (a lane's predecessor may be at another receiver), or, with
-// one lane, kAgentLost when the record continues a batch above previous_seq, the seq of the last
-// batch this stream's receiver has or was sent in this session: the batches between were lost by
-// the agent (corrupt at open or when read back, dropped by when_full, or cut loose by skip_to).
+// plus kLane with more than one lane (a lane's predecessor may be at another receiver). With one
+// lane, a record that continues a batch above previous_seq (the seq of the last batch this
+// stream's receiver has or was sent in this session) continues one this receiver never got: if an
+// earlier session had it acknowledged (seq <= acknowledged_before), it is at the receiver the
+// output failed over to, and kLane says so; otherwise the batches between were lost by the agent
+// (corrupt at open or when read back, dropped by when_full, or cut loose by skip_to): kAgentLost.
 uint8_t outgoing_chain_flags(const transport::BatchChain& chain, uint64_t previous_seq,
-                             uint32_t lane_count);
+                             uint64_t acknowledged_before, uint32_t lane_count);
 
 struct ShipperStats {
   uint64_t batches_sent = 0;
@@ -114,7 +116,8 @@ class Shipper final : public transport::OutputListener {
   // The seq of the batch this stream's receiver has or was sent last in this session: stored_upto
   // at on_connected, then each batch sent (not those skipped), for outgoing_chain_flags().
   uint64_t receiver_has_upto_ = 0;
-  uint64_t acked_upto_ = 0;  // highest seq the receiver durably stored (or skipped past)
+  uint64_t acked_upto_ = 0;            // highest seq the receiver durably stored (or skipped past)
+  uint64_t acked_before_session_ = 0;  // acked_upto_ when this session began
   uint64_t released_upto_ = 0;
   std::deque<InFlight> inflight_;  // in seq order; bounded by the output's window
   ShipperStats stats_;
