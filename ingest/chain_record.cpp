@@ -1,5 +1,6 @@
 #include "ingest/chain_record.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
@@ -100,13 +101,20 @@ void append_chain_record(std::string& out, const ChainRecord& r) {
 }
 
 Result<ChainRecord> parse_chain_record(std::string_view line, uint32_t max_events) {
+  // Exactly 12 fields, one space between each: a record has one spelling (a space more, even at
+  // the end, is an edit).
   std::vector<std::string_view> fields;
-  while (!line.empty() && fields.size() < 13) {
-    size_t space = line.find(' ');
-    fields.push_back(line.substr(0, space));
-    line = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  for (size_t at = 0; fields.size() < 13;) {
+    size_t space = line.find(' ', at);
+    fields.push_back(line.substr(at, space == std::string_view::npos ? space : space - at));
+    if (space == std::string_view::npos) {
+      break;
+    }
+    at = space + 1;
   }
-  if (fields.size() != 12 || !line.empty() || fields[0] != "batch") {
+  bool empty_field =
+      std::any_of(fields.begin(), fields.end(), [](std::string_view f) { return f.empty(); });
+  if (fields.size() != 12 || empty_field || fields[0] != "batch") {
     return corruption("not a chain record (expected 12 fields: batch <stream> <seq> ...)");
   }
   ChainRecord r;
