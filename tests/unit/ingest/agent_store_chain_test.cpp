@@ -65,7 +65,8 @@ Sent send(uint64_t seq, int n, uint64_t prev_seq, const Digest& prev_link,
   std::vector<transport::Field> fields{{"service", "test"}};
   uint32_t stream = encoder.add_stream("files", "/var/log/app.log", fields);
   for (int i = 0; i < n; ++i) {
-    std::vector<transport::FieldView> own{{"i", std::to_string(i)}};
+    const std::string index = std::to_string(i);  // the views below point into it
+    std::vector<transport::FieldView> own{{"i", index}};
     encoder.add_event(1764000000000000000 + static_cast<int64_t>(seq), stream, seq * 1000 + i,
                       std::to_string(seq) + "-" + std::to_string(i), own);
   }

@@ -108,13 +108,14 @@ std::string FakeAgentDir::make_batch(uint64_t stream, uint64_t seq, uint32_t eve
     std::string message = "stream " + std::to_string(stream) + " batch " + std::to_string(seq) +
                           " event " + std::to_string(i) + " Failed password for root #" +
                           std::to_string(counter_);
+    const std::string pid = std::to_string(counter_);  // the field views point into it
     std::vector<transport::FieldView> fields;
     if (counter_ % 3 == 0) {
       message += "\xff\xfe raw";
     }
     if (counter_ % 4 == 0) {
       fields.emplace_back("we\"ird", "\x01value");
-      fields.emplace_back("pid", std::to_string(counter_));
+      fields.emplace_back("pid", pid);
     }
     int64_t time_ns = 1795000000000000000LL + static_cast<int64_t>(counter_) * 1000003;
     if (counter_ % 5 == 0) {

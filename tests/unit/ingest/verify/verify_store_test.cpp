@@ -34,7 +34,8 @@ class AgentStream {
     std::vector<transport::Field> fields{{"service", "sshd"}, {"odd key", "\xff"}};
     uint32_t stream = encoder.add_stream("auth", "/var/log/auth.log", fields);
     for (int i = 0; i < events; ++i) {
-      std::vector<transport::FieldView> own{{"i", std::to_string(i)}};
+      const std::string index = std::to_string(i);  // the views below point into it
+      std::vector<transport::FieldView> own{{"i", index}};
       encoder.add_event(1764000000000000000 + static_cast<int64_t>(seq_ * 1000 + i), stream,
                         seq_ * 1000 + i, "line " + std::to_string(seq_) + "-" + std::to_string(i),
                         own);
