@@ -49,7 +49,7 @@ Status Agent::start(AgentOptions options, std::vector<std::unique_ptr<Collector>
   // The chain continues from the newest record, also past seqs the checkpoints cover and the
   // buffer never held (dropped by when_full: drop_newest): a batch links to its stored
   // predecessor, whatever seq it has.
-  options.pipeline.chain_head = recovery.chain_head;
+  options.pipeline.chain.head = recovery.chain_head;
   ASSAS_LOG(kInfo, "disk buffer recovered", log::kv("records", recovery.records),
             log::kv("unreleased", buffer_->record_count()), log::kv("next_seq", last_seq + 1),
             log::kv("sources", static_cast<uint64_t>(store_->positions().size())),

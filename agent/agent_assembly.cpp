@@ -50,9 +50,9 @@ AgentOptions make_agent_options(const AgentConfig& config) {
   options.pipeline.compression_level = config.pipeline.level;
   options.pipeline.host = config.agent.host;
   options.pipeline.when_full = config.buffer.when_full;
-  options.pipeline.chain = config.integrity.chain;
-  options.pipeline.sign_every = config.integrity.sign_every;
-  options.pipeline.sign_interval = config.integrity.sign_interval;
+  options.pipeline.chain.enabled = config.integrity.chain;
+  options.pipeline.chain.sign_every = config.integrity.sign_every;
+  options.pipeline.chain.sign_interval = config.integrity.sign_interval;
   options.buffer = config.buffer.options;
   options.metrics.path = config.metrics.file;
   options.metrics.interval = config.metrics.interval;

@@ -65,8 +65,8 @@ Status AgentService::start_agent(const AgentConfig& config) {
     return signer.status();
   }
   AgentOptions options = make_agent_options(config);
-  options.pipeline.signer = std::move(signer).value();
-  if (config.integrity.chain && !options.pipeline.signer) {
+  options.pipeline.chain.signer = std::move(signer).value();
+  if (config.integrity.chain && !options.pipeline.chain.signer) {
     ASSAS_LOG(kWarn, "integrity: no signing key; the chain is not signed",
               log::kv("fix", "set integrity.signing_key, or add an output of type assas"));
   }

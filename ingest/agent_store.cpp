@@ -175,9 +175,7 @@ Result<ChainRecord> AgentStore::format_batch(uint64_t stream_id, const ReceivedB
         raw_, batch.event_count,
         [&](const transport::DecodedBatchHeader& header, const transport::DecodedEvent& event) {
           transport::append_event_json(json_, identity_, header.host, event);
-          std::string_view canonical = hasher_.add(transport::CanonicalEventView{
-              event.time_ns, header.host, event.stream->collector, event.stream->source,
-              event.offset, event.stream->fields, event.fields, event.message});
+          std::string_view canonical = hasher_.add(transport::canonical_view(header, event));
           record.fingerprints.push_back(transport::event_fingerprint(canonical));
         });
   }

@@ -13,11 +13,8 @@
 
 namespace assas::ingest {
 
-// The last batch of a stream stored here: its seq and the link the receiver computed for it.
-struct ChainHead {
-  uint64_t seq = 0;
-  transport::Digest link{};
-};
+// A stream's head here: the last batch stored, with the link the receiver computed for it.
+using transport::ChainHead;
 
 // One status word: "unchained", "start", "restart", "lane", "ok", "gap", "break-link" or
 // "break-missing". head is empty for a stream with no batch here yet, or whose head is unknown (a

@@ -31,10 +31,6 @@ struct BufferRecord {
   std::shared_ptr<const std::string> payload;  // the compressed batch
 };
 
-// The newest link of a chain: what the next batch continues.
-struct ChainHead {
-  uint64_t seq = 0;
-  transport::Digest link{};
-};
+using transport::ChainHead;
 
 }  // namespace assas::agent

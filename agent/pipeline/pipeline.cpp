@@ -35,8 +35,7 @@ Pipeline::Pipeline(uv_loop_t* loop, Worker& worker, DiskBuffer& buffer, Checkpoi
       options_(std::move(options)),
       batcher_(options_.limits),
       compressor_(options_.compression_level),
-      chain_(ChainOptions{options_.chain, options_.chain_head, options_.signer, options_.sign_every,
-                          options_.sign_interval}),
+      chain_(options_.chain),
       next_seq_(options_.first_seq) {
   int rc = uv_timer_init(loop_, &timer_);
   ASSAS_CHECK(rc == 0, "uv_timer_init cannot fail on a valid loop");

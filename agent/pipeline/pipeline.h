@@ -29,7 +29,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,11 +59,7 @@ struct PipelineOptions {
   WhenFull when_full = WhenFull::kBlock;
   // The hash chain (docs/integrity.md; agent/pipeline/chain_stage.h): integrity.chain, where the
   // chain continues (the disk buffer's recovered head), and the checkpoint signing policy.
-  bool chain = true;
-  std::optional<ChainHead> chain_head;
-  std::shared_ptr<const transport::ChainSigner> signer;  // null: the chain is not signed
-  uint32_t sign_every = 16;
-  std::chrono::milliseconds sign_interval{5000};
+  ChainOptions chain;
 };
 
 struct PipelineStats {

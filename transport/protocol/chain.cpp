@@ -29,6 +29,12 @@ Digest sha256(std::string_view bytes) {
 
 }  // namespace
 
+CanonicalEventView canonical_view(const DecodedBatchHeader& header, const DecodedEvent& event) {
+  return CanonicalEventView{event.time_ns,        header.host,  event.stream->collector,
+                            event.stream->source, event.offset, event.stream->fields,
+                            event.fields,         event.message};
+}
+
 void append_canonical_event(std::string& out, const CanonicalEventView& event) {
   put_u64(out, static_cast<uint64_t>(event.time_ns));
   put_bytes(out, event.host);
@@ -88,15 +94,13 @@ Digest ContentHasher::finish() {
 Result<BatchContent> hash_batch(std::string_view raw, uint32_t max_events,
                                 std::vector<uint32_t>* fingerprints) {
   ContentHasher hasher;
-  Status s = decode_batch(
-      raw, max_events, [&](const DecodedBatchHeader& header, const DecodedEvent& event) {
-        std::string_view canonical = hasher.add(CanonicalEventView{
-            event.time_ns, header.host, event.stream->collector, event.stream->source, event.offset,
-            event.stream->fields, event.fields, event.message});
-        if (fingerprints != nullptr) {
-          fingerprints->push_back(event_fingerprint(canonical));
-        }
-      });
+  Status s = decode_batch(raw, max_events,
+                          [&](const DecodedBatchHeader& header, const DecodedEvent& event) {
+                            std::string_view canonical = hasher.add(canonical_view(header, event));
+                            if (fingerprints != nullptr) {
+                              fingerprints->push_back(event_fingerprint(canonical));
+                            }
+                          });
   if (!s.is_ok()) {
     return s;
   }

@@ -46,6 +46,13 @@ struct BatchChain {
   std::string signature;  // empty, or a checkpoint: the agent's signature of this batch's link
 };
 
+// The newest link of a chain, which the next batch continues: the agent's head (where its
+// pipeline goes on), and each stream's head at the receiver (what the next batch must continue).
+struct ChainHead {
+  uint64_t seq = 0;
+  Digest link{};
+};
+
 // The fields of one event as both sides see them.
 struct CanonicalEventView {
   int64_t time_ns = 0;
@@ -57,6 +64,9 @@ struct CanonicalEventView {
   std::span<const FieldView> fields_then;   // the event's own fields
   std::string_view message;
 };
+
+// A decoded event as the chain sees it: the stream's fields first, then the event's own.
+CanonicalEventView canonical_view(const DecodedBatchHeader& header, const DecodedEvent& event);
 
 // Appends canonical(event) to out.
 void append_canonical_event(std::string& out, const CanonicalEventView& event);

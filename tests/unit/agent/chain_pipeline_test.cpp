@@ -50,8 +50,8 @@ struct ChainCore {
     store = std::move(CheckpointStore::open(dir.file("checkpoints"), harness.worker())).value();
     p.host = "test-host";
     p.first_seq = buffer->last_seq() + 1;
-    if (!p.chain_head) {
-      p.chain_head = buffer->recovery().chain_head;
+    if (!p.chain.head) {
+      p.chain.head = buffer->recovery().chain_head;
     }
     pipeline = std::make_unique<Pipeline>(harness.loop(), harness.worker(), *buffer, *store, p);
   }
@@ -157,7 +157,7 @@ TEST_CASE("a pipeline started with a head continues that chain", "[pipeline][cha
   PipelineOptions p = full_batches_of(10);
   ChainHead head{41, {}};
   head.link[0] = 0xab;
-  p.chain_head = head;
+  p.chain.head = head;
   ChainCore core(dir, p);
   core.push_lines(10, 1);
   BufferRecord r = core.record(1);
@@ -192,9 +192,9 @@ TEST_CASE("with sign_every the first batch and then every Nth are signed and ver
   assas::test::TempDir dir;
   assas::test::TestPki pki = assas::test::make_test_pki(dir.file("pki"), "web-01");
   PipelineOptions p = full_batches_of(10);
-  p.signer = signer_from(pki.client_key());
-  p.sign_every = 3;
-  p.sign_interval = std::chrono::hours(1);
+  p.chain.signer = signer_from(pki.client_key());
+  p.chain.sign_every = 3;
+  p.chain.sign_interval = std::chrono::hours(1);
   ChainCore core(dir, p);
   core.push_lines(70, 7);
   PublicKey agent = public_key_of(pki.client_cert());
@@ -221,9 +221,9 @@ TEST_CASE("a batch cut by max_delay is always signed", "[pipeline][chain][sign]"
   PipelineOptions p;
   p.limits.max_events = 10;
   p.limits.max_delay = std::chrono::milliseconds(5);
-  p.signer = signer_from(pki.client_key());
-  p.sign_every = 0;  // never by count
-  p.sign_interval = std::chrono::hours(1);
+  p.chain.signer = signer_from(pki.client_key());
+  p.chain.sign_every = 0;  // never by count
+  p.chain.sign_interval = std::chrono::hours(1);
   ChainCore core(dir, p);
   core.push_lines(10, 1);  // full: the first batch, signed as the first
   core.push_lines(10, 2);  // full: not signed
@@ -244,8 +244,8 @@ TEST_CASE("with integrity chain off records carry no chain fields and nothing is
   assas::test::TempDir dir;
   assas::test::TestPki pki = assas::test::make_test_pki(dir.file("pki"), "web-01");
   PipelineOptions p = full_batches_of(10);
-  p.chain = false;
-  p.signer = signer_from(pki.client_key());
+  p.chain.enabled = false;
+  p.chain.signer = signer_from(pki.client_key());
   ChainCore core(dir, p);
   core.push_lines(20, 2);
   for (uint64_t seq = 1; seq <= 2; ++seq) {
